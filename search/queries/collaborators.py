@@ -1,0 +1,124 @@
+"""Collaborator recommendation: candidate queries and the graph score.
+
+Three candidate sources, fused with RRF by the service:
+- content: k-NN over researchers' profile embeddings (similar research);
+- topics: shared topic ids plus more_like_this on topic labels and titles;
+- graph: friends of friends ranked by Adamic-Adar, computed here in Python
+  from the `collaborators` arrays of the seed's co-authors.
+Self and existing co-authors are excluded everywhere.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from search.queries.researchers import LIST_SOURCE as RESEARCHER_LIST_SOURCE
+from search.queries.researchers import researcher_filters
+from search.queries.works import knn_clause, visible
+
+SEED_SOURCE = ["id", "name", "topics", "topic_labels", "collaborators", "collaborator_ids",
+               "embedding", "work_ids"]
+NEIGHBOUR_SOURCE = ["id", "name", "collaborators.id", "collaborators.name", "collaborator_ids",
+                    "collaborators_count"]
+CANDIDATE_SOURCE = [*RESEARCHER_LIST_SOURCE, "topics", "embedding"]
+PAPER_SOURCE = ["id", "title", "year"]
+
+
+def excluded_ids(seed: Mapping[str, Any]) -> list[str]:
+    """Self and everyone the seed has already written with."""
+    ids = {seed["id"], *(seed.get("collaborator_ids") or []),
+           *(c["id"] for c in seed.get("collaborators") or [] if c.get("id"))}
+    return sorted(ids)
+
+
+def _flt(seed: Mapping[str, Any], filters: Mapping[str, Any]) -> dict:
+    return {"bool": {"filter": researcher_filters(filters),
+                     "must_not": [{"ids": {"values": excluded_ids(seed)}}]}}
+
+
+def content_body(seed: Mapping[str, Any], filters: Mapping[str, Any], k: int) -> dict | None:
+    """Nearest profiles by embedding; None when the seed has no vector."""
+    if not seed.get("embedding"):
+        return None
+    return {"size": k, "_source": CANDIDATE_SOURCE,
+            "query": knn_clause(seed["embedding"], k, _flt(seed, filters))}
+
+
+def topics_body(seed: Mapping[str, Any], index: str, filters: Mapping[str, Any],
+                size: int) -> dict | None:
+    """People sharing topic ids (each shared topic scores the same), plus
+    more_like_this on labels and recent titles to catch near topics."""
+    should: list[dict] = [{"constant_score": {"filter": {"term": {"topics": t}}, "boost": 1.0}}
+                          for t in (seed.get("topics") or [])]
+    should.append({"more_like_this": {
+        "fields": ["topic_labels", "recent_titles"], "like": [{"_index": index, "_id": seed["id"]}],
+        "min_term_freq": 1, "min_doc_freq": 1, "max_query_terms": 30,
+        "minimum_should_match": "10%", "boost": 0.5}})
+    return {"size": size, "_source": CANDIDATE_SOURCE,
+            "query": {"bool": {"should": should, "minimum_should_match": 1,
+                               "filter": [_flt(seed, filters)]}}}
+
+
+def neighbours_body(ids: Sequence[str]) -> dict:
+    """The seed's co-authors with their own collaborator lists (for the graph step)."""
+    return {"size": len(ids), "_source": NEIGHBOUR_SOURCE,
+            "query": {"ids": {"values": list(ids)}}}
+
+
+def candidates_body(ids: Sequence[str], seed: Mapping[str, Any],
+                    filters: Mapping[str, Any]) -> dict:
+    """Load graph candidates, applying the same filters and exclusions."""
+    return {"size": len(ids), "_source": CANDIDATE_SOURCE,
+            "query": {"bool": {"filter": [{"ids": {"values": list(ids)}}, _flt(seed, filters)]}}}
+
+
+def adamic_adar(seed_id: str, neighbours: Iterable[Mapping[str, Any]],
+                exclude: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """Friends-of-friends scores: sum over mutual collaborators z of 1/log(deg(z)).
+
+    A mutual collaborator with few co-authors is a stronger signal than a hub
+    who wrote with everyone. Returns {candidate id: {"score", "via": [names]}},
+    `via` in decreasing weight.
+    """
+    skip = {seed_id, *exclude}
+    out: dict[str, dict[str, Any]] = {}
+    for z in neighbours:
+        friends = [c.get("id") for c in z.get("collaborators") or []] or list(z.get("collaborator_ids") or [])
+        friends = [f for f in friends if f]
+        degree = max(int(z.get("collaborators_count") or 0), len(friends), 2)
+        weight = 1.0 / math.log(degree)
+        for c in friends:
+            if c in skip:
+                continue
+            entry = out.setdefault(c, {"score": 0.0, "via": []})
+            entry["score"] += weight
+            entry["via"].append((weight, z.get("name") or z.get("id")))
+    for entry in out.values():
+        entry["via"] = [name for _, name in sorted(entry["via"], key=lambda t: -t[0])]
+    return out
+
+
+def paper_pair_bodies(seed: Mapping[str, Any], candidate: Mapping[str, Any],
+                      work_filters: Sequence[dict] = ()) -> list[dict] | None:
+    """Two 1-NN queries over works that make a "similar papers" reason:
+    the candidate's paper nearest the seed's profile, and the seed's paper
+    nearest the candidate's profile. None when either has no vector."""
+    if not seed.get("embedding") or not candidate.get("embedding"):
+        return None
+
+    def one(vector: list[float], author: str) -> dict:
+        flt = visible([*work_filters, {"term": {"author_ids": author}}])
+        return {"size": 1, "_source": PAPER_SOURCE, "query": knn_clause(vector, 1, flt)}
+
+    return [one(seed["embedding"], candidate["id"]), one(candidate["embedding"], seed["id"])]
+
+
+def shared_topics(seed: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[str]:
+    """Topic labels both have, in the seed's order (labels, or ids if no labels)."""
+    theirs = {t.casefold() for t in candidate.get("topic_labels") or []}
+    labels = [t for t in seed.get("topic_labels") or [] if t.casefold() in theirs]
+    if labels:
+        return labels
+    theirs_ids = set(candidate.get("topics") or [])
+    return [t for t in seed.get("topics") or [] if t in theirs_ids]

@@ -1,0 +1,86 @@
+"""Request bodies for "more like this work" and "more like these, not those".
+
+Two views of similarity are fused client-side with RRF: the seed's embedding
+(k-NN, semantic) and more_like_this on title/abstract (shared rare terms,
+good at named methods and datasets the model may not know).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from search.queries.works import LIST_SOURCE, knn_clause, visible, work_filters
+
+MLT_FIELDS = ["title", "abstract"]
+SEED_SOURCE = ["id", "title", "year", "author_ids", "authors.id", "authors.name", "embedding"]
+
+
+def exclusions(seed_ids: Sequence[str], author_ids: Sequence[str] = ()) -> list[dict]:
+    """must_not clauses: never return a seed; optionally no work by the seeds' authors."""
+    out: list[dict] = [{"ids": {"values": list(seed_ids)}}]
+    if author_ids:
+        out.append({"terms": {"author_ids": sorted(set(author_ids))}})
+    return out
+
+
+def mlt_clause(index: str, like_ids: Sequence[str], unlike_ids: Sequence[str] = (),
+               text: str | None = None) -> dict:
+    """more_like_this from stored documents (the engine reads their terms itself)."""
+    like: list[Any] = [{"_index": index, "_id": i} for i in like_ids]
+    if text:
+        like.append(text)
+    clause: dict[str, Any] = {
+        "fields": MLT_FIELDS, "like": like,
+        "min_term_freq": 1, "min_doc_freq": 2, "max_query_terms": 40,
+        "minimum_should_match": "20%",
+    }
+    if unlike_ids:
+        clause["unlike"] = [{"_index": index, "_id": i} for i in unlike_ids]
+    return {"more_like_this": clause}
+
+
+def similar_bodies(index: str, seed_ids: Sequence[str], vector: list[float] | None,
+                   filters: Mapping[str, Any] | None = None, *, size: int = 10,
+                   exclude_author_ids: Sequence[str] = (), unlike_ids: Sequence[str] = (),
+                   text: str | None = None) -> dict[str, dict]:
+    """The msearch bodies to fuse, keyed by name ("knn", "mlt").
+
+    `index` must be the concrete index (or an alias onto one index) that holds
+    the seeds, since more_like_this fetches them by `_index`/`_id`.
+    `unlike_ids` are excluded from results as well as pushed away from.
+    Both lists fetch `size` extra hits so fusion has overlap to work with.
+    """
+    window = max(size * 3, 30)
+    must_not = exclusions([*seed_ids, *unlike_ids], exclude_author_ids)
+    flt = visible(work_filters(filters or {}), must_not)
+    bodies: dict[str, dict] = {}
+    if vector is not None:
+        bodies["knn"] = {"size": window, "_source": LIST_SOURCE,
+                         "query": knn_clause(vector, window, flt)}
+    if seed_ids or text:
+        bodies["mlt"] = {"size": window, "_source": LIST_SOURCE,
+                         "query": {"bool": {"must": [mlt_clause(index, seed_ids, unlike_ids, text)],
+                                            "filter": [flt]}}}
+    return bodies
+
+
+def rocchio(positive: Sequence[Sequence[float]], negative: Sequence[Sequence[float]] = (),
+            text: Sequence[float] | None = None, *, beta: float = 1.0,
+            gamma: float = 0.5) -> list[float] | None:
+    """A query vector: mean(positive, text) - gamma * mean(negative), unit length.
+
+    Classic Rocchio feedback; with cosine similarity only the direction matters,
+    so the result is normalised. None when there is nothing to build from.
+    """
+    pos = [list(v) for v in positive] + ([list(text)] if text is not None else [])
+    if not pos:
+        return None
+    dims = len(pos[0])
+    out = [beta * sum(v[i] for v in pos) / len(pos) for i in range(dims)]
+    if negative:
+        for i in range(dims):
+            out[i] -= gamma * sum(v[i] for v in negative) / len(negative)
+    norm = sum(x * x for x in out) ** 0.5
+    if norm == 0:
+        return None
+    return [x / norm for x in out]

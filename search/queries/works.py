@@ -1,0 +1,102 @@
+"""Request bodies for works search: keyword (BM25 + highlights) and vector (k-NN).
+
+Hybrid search runs both bodies in one msearch and fuses them client-side
+(search/fusion.py). Field names follow mappings/works-v1.json.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+LIST_SOURCE = ["id", "title", "year", "venue_names", "venue_ids", "authors.id", "authors.name",
+               "topic_labels", "doi", "url", "type", "has_abstract"]
+KEYWORD_FIELDS = ["title^3", "abstract", "topic_labels", "venue_names"]
+HIGHLIGHT = {
+    "pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html",
+    "fields": {"title": {"number_of_fragments": 0},
+               "abstract": {"fragment_size": 160, "number_of_fragments": 2}},
+}
+# knn candidates per shard for HNSW: larger than k for recall
+MIN_K = 50
+
+
+def work_filters(filters: Mapping[str, Any]) -> list[dict]:
+    """Filter clauses for year range, venue (id or name) and author (id or name)."""
+    out: list[dict] = []
+    years = {}
+    if filters.get("year_from") is not None:
+        years["gte"] = filters["year_from"]
+    if filters.get("year_to") is not None:
+        years["lte"] = filters["year_to"]
+    if years:
+        out.append({"range": {"year": years}})
+    if filters.get("venue"):
+        v = filters["venue"]
+        out.append({"bool": {"should": [{"term": {"venue_ids": v}}, {"term": {"venue_names.raw": v}}],
+                             "minimum_should_match": 1}})
+    if filters.get("author"):
+        a = filters["author"]
+        out.append({"bool": {"should": [{"term": {"author_ids": a}},
+                                        {"match_phrase": {"authors.name": a}}],
+                             "minimum_should_match": 1}})
+    return out
+
+
+def visible(filters: list[dict], must_not: list[dict] | None = None) -> dict:
+    """A bool filter that also drops hidden works (and anything in must_not)."""
+    return {"bool": {"filter": list(filters),
+                     "must_not": [{"term": {"hidden": True}}, *(must_not or [])]}}
+
+
+def keyword_query(q: str) -> dict:
+    """BM25 over title/abstract/topics/venue; an exact phrase in the title ranks higher.
+
+    multi_match does not parse query syntax, so quotes, slashes and brackets
+    in user input can never produce a parse error.
+    """
+    return {"bool": {
+        "must": [{"multi_match": {"query": q, "fields": KEYWORD_FIELDS, "type": "best_fields",
+                                  "tie_breaker": 0.3, "operator": "or",
+                                  "minimum_should_match": "2<75%"}}],
+        "should": [{"match_phrase": {"title": {"query": q, "slop": 2, "boost": 2.0}}}],
+    }}
+
+
+def keyword_body(q: str | None, filters: Mapping[str, Any] | None = None, *, from_: int = 0,
+                 size: int = 20, highlight: bool = True) -> dict:
+    """Keyword search; an empty query lists the filtered works newest first."""
+    q = (q or "").strip()
+    f = visible(work_filters(filters or {}))
+    body: dict[str, Any] = {"from": from_, "size": size, "_source": LIST_SOURCE,
+                            "track_total_hits": True}
+    if q:
+        body["query"] = {"bool": {"must": [keyword_query(q)], "filter": [f]}}
+        if highlight:
+            body["highlight"] = HIGHLIGHT
+    else:
+        body["query"] = {"bool": {"filter": [f]}}
+        body["sort"] = [{"year": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+    return body
+
+
+def knn_clause(vector: list[float], k: int, filter_: dict | None = None) -> dict:
+    """A k-NN query on `embedding`; the filter sits inside the clause (efficient filtering)."""
+    inner: dict[str, Any] = {"vector": [float(x) for x in vector], "k": int(k)}
+    if filter_:
+        inner["filter"] = filter_
+    return {"knn": {"embedding": inner}}
+
+
+def knn_body(vector: list[float], filters: Mapping[str, Any] | None = None, *, size: int = 20,
+             k: int | None = None, from_: int = 0, must_not: list[dict] | None = None,
+             source: list[str] | None = None) -> dict:
+    """Vector search over works; `k` defaults to enough neighbours for the page."""
+    k = max(k or 0, from_ + size, MIN_K)
+    return {"from": from_, "size": size, "_source": source or LIST_SOURCE,
+            "query": knn_clause(vector, k, visible(work_filters(filters or {}), must_not))}
+
+
+def by_ids_body(ids: list[str], source: list[str] | bool = True) -> dict:
+    """Fetch visible works by id in one search call (order is not kept)."""
+    return {"size": len(ids), "_source": source,
+            "query": visible([{"ids": {"values": list(ids)}}])}

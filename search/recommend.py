@@ -1,0 +1,122 @@
+"""Collaborator recommendations: content + topics + graph candidates, fused, with reasons.
+
+Four round trips at most: (1) seed; (2) msearch of content kNN, topic match
+and the seed's co-authors (for the graph); (3) graph candidates through the
+same filters; (4) one msearch of paper-pair kNNs for the reasons.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from peerscope.config import Settings
+from search import results as R
+from search.fusion import rrf
+from search.queries import collaborators as C
+from search.queries import researchers as RQ
+
+# (content, topics, graph): a path through the co-author graph is the most
+# actionable signal (someone can introduce you), similar work comes next
+WEIGHTS = {"content": 1.0, "topics": 0.7, "graph": 1.2}
+MAX_NEIGHBOURS = 500  # prolific seeds: the graph step reads at most this many co-authors
+MAX_REASON_ITEMS = 5
+
+
+def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_id: str,
+                            args: Mapping[str, Any]) -> dict:
+    """args: size, active_since, affiliation. Results carry `reasons`."""
+    index = settings.alias("researchers")
+    size = args.get("size", 10)
+    filters = {"active_since": args.get("active_since"), "affiliation": args.get("affiliation")}
+    seed_hit = R.fetch_one(client, index, "researcher", researcher_id,
+                           RQ.by_ids_body([researcher_id], C.SEED_SOURCE))
+    seed = {**seed_hit["_source"], "id": researcher_id}
+    window = max(size * 3, 30)
+
+    neighbours = sorted(seed.get("collaborators") or [], key=lambda c: -(c.get("count") or 0))
+    neighbour_ids = [c["id"] for c in neighbours if c.get("id")][:MAX_NEIGHBOURS] \
+        or list(seed.get("collaborator_ids") or [])[:MAX_NEIGHBOURS]
+    bodies = {"content": C.content_body(seed, filters, window),
+              "topics": C.topics_body(seed, seed_hit["_index"], filters, window),
+              "neighbours": C.neighbours_body(neighbour_ids) if neighbour_ids else None}
+    names = [n for n, b in bodies.items() if b is not None]
+    responses = dict(zip(names, R.msearch(client, index, [bodies[n] for n in names])))
+
+    graph = C.adamic_adar(researcher_id, [h["_source"] for h in R.hits(responses.get("neighbours", {}))],
+                          exclude=C.excluded_ids(seed))
+    top_graph = sorted(graph, key=lambda c: (-graph[c]["score"], c))[:window]
+    docs: dict[str, dict] = {}
+    rankings: dict[str, list[str]] = {}
+    for name in ("content", "topics"):
+        found = R.hits(responses.get(name, {}))
+        rankings[name] = [h["_id"] for h in found]
+        for h in found:
+            docs.setdefault(h["_id"], h)
+    if top_graph:
+        resp = client.search(index=index, body=C.candidates_body(top_graph, seed, filters))
+        passed = {h["_id"]: h for h in R.hits(resp)}
+        rankings["graph"] = [c for c in top_graph if c in passed]
+        for c in rankings["graph"]:
+            docs.setdefault(c, passed[c])
+
+    ranked = [name for name in ("content", "topics", "graph") if rankings.get(name)]
+    fused = rrf([rankings[n] for n in ranked], weights=[WEIGHTS[n] for n in ranked])[:size]
+    chosen = [(docs[c], score) for c, score in fused]
+    papers = _paper_pairs(client, settings, seed, [d for d, _ in chosen])
+    results = []
+    for hit, score in chosen:
+        cand = {**hit["_source"], "id": hit["_id"]}
+        out = R.to_result(hit, drop=[*R.HEAVY_FIELDS, "topics"])
+        out["score"] = score
+        out["reasons"] = reasons(seed, cand, graph.get(hit["_id"]), papers.get(hit["_id"]),
+                                 from_content=hit["_id"] in rankings.get("content", []))
+        results.append(out)
+    return {"results": results, "total": len(results), "page": 1, "size": size, "next": None,
+            "seed": {"id": researcher_id, "name": seed.get("name")}}
+
+
+def _paper_pairs(client: OpenSearch, settings: Settings, seed: dict,
+                 candidates: list[dict]) -> dict[str, tuple[dict, dict]]:
+    """{candidate id: (seed's paper, candidate's paper)} from one msearch over works."""
+    plan, bodies = [], []
+    for hit in candidates:
+        pair = C.paper_pair_bodies(seed, {**hit["_source"], "id": hit["_id"]})
+        if pair:
+            plan.append(hit["_id"])
+            bodies += pair
+    if not plan:
+        return {}
+    responses = R.msearch(client, settings.alias("works"), bodies)
+    out = {}
+    for i, cand_id in enumerate(plan):
+        theirs, mine = R.hits(responses[2 * i]), R.hits(responses[2 * i + 1])
+        if theirs and mine:
+            out[cand_id] = (R.to_result(mine[0]), R.to_result(theirs[0]))
+    return out
+
+
+def reasons(seed: Mapping[str, Any], cand: Mapping[str, Any], graph_entry: dict | None,
+            pair: tuple[dict, dict] | None, from_content: bool = False) -> list[dict]:
+    """Human-readable reasons; always at least one."""
+    out: list[dict] = []
+    topics = C.shared_topics(seed, cand)[:MAX_REASON_ITEMS]
+    if topics:
+        out.append({"kind": "shared_topics", "text": "Shares topics: " + ", ".join(topics),
+                    "items": topics})
+    if graph_entry and graph_entry["via"]:
+        via = graph_entry["via"]
+        shown = via[:MAX_REASON_ITEMS]
+        more = f" and {len(via) - len(shown)} more" if len(via) > len(shown) else ""
+        noun = "mutual collaborator" if len(via) == 1 else "mutual collaborators"
+        out.append({"kind": "mutual_collaborators",
+                    "text": f"{len(via)} {noun}: " + ", ".join(shown) + more, "items": shown})
+    if pair:
+        mine, theirs = pair
+        out.append({"kind": "similar_papers",
+                    "text": f"“{mine.get('title')}” is close to their “{theirs.get('title')}”",
+                    "items": [{k: p.get(k) for k in ("id", "title", "year")} for p in pair]})
+    if not out or (from_content and not pair and not topics):
+        out.append({"kind": "similar_research", "text": "Similar research profile", "items": []})
+    return out

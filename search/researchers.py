@@ -1,0 +1,57 @@
+"""Researcher search, typeahead and profiles: run the builders, shape the answers."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from peerscope.config import Settings
+from search import results as R
+from search.queries import researchers as Q
+
+FILTER_KEYS = ("topic", "affiliation", "venue", "active_since", "active_until", "has_orcid")
+MAX_PAGE = 100
+
+
+def search_researchers(client: OpenSearch, settings: Settings, args: Mapping[str, Any]) -> dict:
+    """Keyword search for people.
+
+    args: q, page, size, cursor, and the FILTER_KEYS. `cursor` is None (page
+    mode), [] (start cursor mode) or decoded sort values (continue).
+    `next` is {"page": n}, {"cursor": token} or None.
+    """
+    size = args.get("size", 20)
+    page = args.get("page", 1)
+    cursor = args.get("cursor")
+    filters = {k: args.get(k) for k in FILTER_KEYS}
+    if cursor is not None:
+        page = 1  # a cursor carries the position; "*" (decoded as []) starts at the top
+    body = Q.search_body(args.get("q"), filters, page=page, size=size, search_after=cursor or None)
+    resp = client.search(index=settings.alias("researchers"), body=body)
+    found = R.hits(resp)
+    total = R.total(resp)
+    nxt: dict | None = None
+    if cursor is not None:
+        if len(found) == size:
+            nxt = {"cursor": R.encode_cursor(found[-1]["sort"])}
+    elif page * size < total and page < MAX_PAGE:
+        nxt = {"page": page + 1}
+    return {"results": [R.to_result(h) for h in found], "total": total, "page": page,
+            "size": size, "next": nxt, "facets": R.facets(resp)}
+
+
+def autocomplete(client: OpenSearch, settings: Settings, q: str, size: int = 8) -> dict:
+    resp = client.search(index=settings.alias("researchers"), body=Q.autocomplete_body(q, size))
+    found = R.hits(resp)
+    return {"results": [R.to_result(h) for h in found], "total": len(found), "page": 1,
+            "size": size, "next": None}
+
+
+def get_researcher(client: OpenSearch, settings: Settings, researcher_id: str) -> dict:
+    """The whole profile (without vectors); NotFound if there is no such id."""
+    body = Q.by_ids_body([researcher_id], source={"excludes": R.HEAVY_FIELDS})
+    hit = R.fetch_one(client, settings.alias("researchers"), "researcher", researcher_id, body)
+    doc = R.to_result(hit)
+    doc.pop("score", None)
+    return doc

@@ -1,0 +1,99 @@
+"""Running bodies and shaping engine answers into plain dicts.
+
+Shared by the service modules (researchers, works, similar, recommend).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import HTTP_EXCEPTIONS, TransportError
+
+from search.errors import NotFound
+
+# never sent to a client: large and useless for display
+HEAVY_FIELDS = ["embedding", "content_hash"]
+
+
+def msearch(client: OpenSearch, index: str, bodies: Sequence[dict]) -> list[dict]:
+    """One round trip for several searches; a failed item raises like a failed search."""
+    if not bodies:
+        return []
+    lines: list[dict] = []
+    for body in bodies:
+        lines += [{"index": index}, body]
+    responses = client.msearch(body=lines)["responses"]
+    for r in responses:
+        if "error" in r:
+            status = int(r.get("status") or 500)
+            err = r["error"]
+            kind = err.get("type", "error") if isinstance(err, dict) else str(err)
+            raise HTTP_EXCEPTIONS.get(status, TransportError)(status, kind, r)
+    return responses
+
+
+def hits(response: Mapping[str, Any]) -> list[dict]:
+    return list(response.get("hits", {}).get("hits", []))
+
+
+def total(response: Mapping[str, Any]) -> int:
+    t = response.get("hits", {}).get("total", 0)
+    return int(t["value"] if isinstance(t, dict) else t)
+
+
+def to_result(hit: Mapping[str, Any], drop: Sequence[str] = HEAVY_FIELDS) -> dict:
+    """A hit as a result dict: its _source, `id` and `score` (+ highlight if any)."""
+    out = {k: v for k, v in (hit.get("_source") or {}).items() if k not in drop}
+    out["id"] = hit["_id"]
+    out["score"] = hit.get("_score")
+    if hit.get("highlight"):
+        out["highlight"] = hit["highlight"]
+    return out
+
+
+def fetch_one(client: OpenSearch, index: str, kind: str, doc_id: str, body: dict) -> dict:
+    """The single hit of an ids query `body` for `doc_id`, or NotFound.
+
+    A search (not GET) so that the same visibility filters apply as in lists.
+    """
+    found = [h for h in hits(client.search(index=index, body=body)) if h["_id"] == doc_id]
+    if not found:
+        raise NotFound(kind, doc_id)
+    return found[0]
+
+
+def facets(response: Mapping[str, Any]) -> dict[str, list[dict]]:
+    """terms aggregations as {name: [{"value", "count"}]} (booleans as true/false)."""
+    out: dict[str, list[dict]] = {}
+    for name, agg in (response.get("aggregations") or {}).items():
+        buckets = []
+        for b in agg.get("buckets", []):
+            value = b["key"]
+            if b.get("key_as_string") in ("true", "false"):
+                value = b["key_as_string"] == "true"
+            buckets.append({"value": value, "count": b["doc_count"]})
+        out[name] = buckets
+    return out
+
+
+def encode_cursor(sort_values: Sequence[Any]) -> str:
+    """An opaque cursor from a hit's `sort` values (for search_after)."""
+    raw = json.dumps(list(sort_values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> list[Any]:
+    """The sort values behind a cursor; ValueError if it was not made by encode_cursor."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("invalid cursor") from exc
+    if not isinstance(values, list) or not values or \
+            not all(isinstance(v, (str, int, float)) or v is None for v in values):
+        raise ValueError("invalid cursor")
+    return values

@@ -1,0 +1,90 @@
+"""Similar works: from one seed work, or from positive/negative examples and text."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from peerscope.config import Settings
+from search import results as R
+from search.errors import NotFound
+from search.fusion import fuse_hits
+from search.queries import similar as S
+from search.queries import works as W
+
+Embed = Callable[[str], list[float]]
+FILTER_KEYS = ("year_from", "year_to", "venue", "author")
+# (knn, mlt): the embedding is the better general signal; MLT adds exact terms
+WEIGHTS = {"knn": 1.0, "mlt": 0.8}
+
+
+def _seeds(client: OpenSearch, index: str, ids: Sequence[str]) -> dict[str, dict]:
+    """Seed works by id with their vectors and concrete `_index`; NotFound if any is missing."""
+    if not ids:
+        return {}
+    resp = client.search(index=index, body=W.by_ids_body(list(ids), S.SEED_SOURCE))
+    found = {h["_id"]: h for h in R.hits(resp)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound("work", missing)
+    return found
+
+
+def _run(client: OpenSearch, index: str, bodies: dict[str, dict], size: int) -> dict:
+    names = list(bodies)
+    responses = R.msearch(client, index, [bodies[n] for n in names])
+    fused = fuse_hits([R.hits(r) for r in responses], names=names,
+                      weights=[WEIGHTS[n] for n in names])
+    results = []
+    for hit in fused[:size]:
+        out = R.to_result(hit)
+        out["ranks"] = dict(hit["_ranks"])
+        results.append(out)
+    return {"results": results, "total": len(results), "page": 1, "size": size, "next": None}
+
+
+def similar_to_work(client: OpenSearch, settings: Settings, work_id: str,
+                    args: Mapping[str, Any]) -> dict:
+    """Works like `work_id`, never the seed itself; optionally none by its authors.
+
+    args: size, year_from, year_to, venue, author, exclude_own_authors.
+    """
+    alias = settings.alias("works")
+    seed = _seeds(client, alias, [work_id])[work_id]
+    src = seed.get("_source") or {}
+    authors = (src.get("author_ids") or []) if args.get("exclude_own_authors") else []
+    size = args.get("size", 10)
+    bodies = S.similar_bodies(seed["_index"], [work_id], src.get("embedding"),
+                              {k: args.get(k) for k in FILTER_KEYS}, size=size,
+                              exclude_author_ids=authors)
+    out = _run(client, alias, bodies, size)
+    out["seed"] = {"id": work_id, "title": src.get("title"), "year": src.get("year")}
+    return out
+
+
+def similar_to_set(client: OpenSearch, settings: Settings, args: Mapping[str, Any],
+                   embed: Embed | None = None) -> dict:
+    """Works like the `positive` ids (and/or `text`), pushed away from `negative` ids.
+
+    The k-NN vector is Rocchio feedback over the examples' embeddings; MLT uses
+    the same documents as like/unlike. None of the examples is returned.
+    """
+    alias = settings.alias("works")
+    positive, negative = list(args.get("positive") or []), list(args.get("negative") or [])
+    text = (args.get("text") or "").strip() or None
+    size = args.get("size", 10)
+    seeds = _seeds(client, alias, [*positive, *negative])
+    vec = lambda i: (seeds[i].get("_source") or {}).get("embedding")  # noqa: E731
+    text_vec = embed(text) if text and embed is not None else None
+    vector = S.rocchio([v for i in positive if (v := vec(i))],
+                       [v for i in negative if (v := vec(i))], text_vec)
+    index = seeds[positive[0]]["_index"] if positive else alias
+    flt = args.get("filters") or {}
+    exclude_authors = []
+    if args.get("exclude_own_authors"):
+        exclude_authors = [a for i in positive for a in seeds[i]["_source"].get("author_ids") or []]
+    bodies = S.similar_bodies(index, positive, vector, {k: flt.get(k) for k in FILTER_KEYS},
+                              size=size, unlike_ids=negative, text=text,
+                              exclude_author_ids=exclude_authors)
+    return _run(client, alias, bodies, size)

@@ -1,0 +1,72 @@
+"""Works search (keyword, vector, hybrid) and single works."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from peerscope.config import Settings
+from search import results as R
+from search.fusion import fuse_hits
+from search.queries import works as Q
+
+Embed = Callable[[str], list[float]]
+FILTER_KEYS = ("year_from", "year_to", "venue", "author")
+MAX_PAGE = 100
+# hybrid fuses the top HYBRID_WINDOW of each list; deeper pages are not served
+HYBRID_WINDOW = 1000
+# (keyword, vector); equal until the relevance evaluation says otherwise
+HYBRID_WEIGHTS = (1.0, 1.0)
+
+
+def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any],
+                 embed: Embed | None = None) -> dict:
+    """args: q, mode (hybrid|keyword|vector), page, size, year_from/year_to/venue/author.
+
+    An empty q lists the filtered works newest first, whatever the mode.
+    Without an embedder, vector and hybrid fall back to keyword.
+    """
+    q = (args.get("q") or "").strip()
+    mode = args.get("mode", "hybrid") if q and embed is not None else "keyword"
+    page, size = args.get("page", 1), args.get("size", 20)
+    filters = {k: args.get(k) for k in FILTER_KEYS}
+    index = settings.alias("works")
+    start = (page - 1) * size
+
+    if mode == "keyword":
+        resp = client.search(index=index, body=Q.keyword_body(q, filters, from_=start, size=size))
+        found, total = R.hits(resp), R.total(resp)
+    elif mode == "vector":
+        resp = client.search(index=index, body=Q.knn_body(embed(q), filters, from_=start, size=size))
+        found, total = R.hits(resp), R.total(resp)
+    else:
+        window = min(page * size, HYBRID_WINDOW)
+        kw, vec = R.msearch(client, index, [
+            Q.keyword_body(q, filters, from_=0, size=window),
+            Q.knn_body(embed(q), filters, size=window),
+        ])
+        fused = fuse_hits([R.hits(kw), R.hits(vec)], weights=HYBRID_WEIGHTS,
+                          names=["keyword", "vector"])
+        found = fused[start:start + size]
+        total = max(R.total(kw), len(fused))
+    more = start + size < total and page < MAX_PAGE
+    if mode == "hybrid":
+        more = more and (page + 1) * size <= HYBRID_WINDOW
+    return {"results": [_result(h) for h in found], "total": total, "page": page, "size": size,
+            "mode": mode, "next": {"page": page + 1} if more else None}
+
+
+def _result(hit: Mapping[str, Any]) -> dict:
+    out = R.to_result(hit)
+    if "_ranks" in hit:
+        out["ranks"] = dict(hit["_ranks"])  # tells which list(s) found it
+    return out
+
+
+def get_work(client: OpenSearch, settings: Settings, work_id: str) -> dict:
+    """One visible work with its abstract (without vectors); NotFound otherwise."""
+    body = Q.by_ids_body([work_id], source={"excludes": R.HEAVY_FIELDS})
+    doc = R.to_result(R.fetch_one(client, settings.alias("works"), "work", work_id, body))
+    doc.pop("score", None)
+    return doc
