@@ -1,0 +1,53 @@
+"""The Flask application factory.
+
+Heavy or shared things are built once per app and hung on
+`app.extensions["peerscope"]`: the OpenSearch client, the Redis connection,
+the RQ queue and the query embedder (whose model loads on first use, so
+requests that need no vector, and the tests, never pay for it). Nothing
+connects at import or construction time.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+from opensearchpy import OpenSearch
+from redis import Redis
+from rq import Queue
+
+from peerscope.config import Settings, load_settings
+from search.client import make_client
+from search.embedding import Embedder
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    opensearch: OpenSearch
+    redis: Redis
+    queue: Queue
+    embed: Callable[[str], list[float]]
+
+
+def create_app(settings: Settings | None = None, *,
+               embed: Callable[[str], list[float]] | None = None) -> Flask:
+    """Build the app. `embed` replaces the model-backed query embedder (tests, tools)."""
+    from web import api, errors  # imported here so `import web` stays cheap
+
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key)
+    app.json.sort_keys = False
+    redis = Redis.from_url(settings.redis_url)
+    app.extensions["peerscope"] = Services(
+        settings=settings,
+        opensearch=make_client(settings),
+        redis=redis,
+        queue=Queue(settings.queue_name, connection=redis),
+        embed=embed or Embedder(settings),
+    )
+    errors.register(app)
+    app.register_blueprint(api.bp)
+    # HTML pages: register `web.pages.bp` here once that blueprint exists.
+    return app

@@ -1,0 +1,12 @@
+"""The JSON API under /api: one parent blueprint, one child per resource."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from web import openapi
+from web.api import researchers, works
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+bp.register_blueprint(researchers.bp)
+bp.register_blueprint(works.bp)
+bp.register_blueprint(openapi.bp)

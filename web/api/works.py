@@ -1,0 +1,43 @@
+"""/api/works: works search, single works, similar works."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from search import similar, works
+from web import schemas as S
+from web.api.common import endpoint, services
+
+bp = Blueprint("works", __name__, url_prefix="/works")
+
+
+@bp.get("")
+@endpoint(S.WorkList, args=S.WorkSearchArgs)
+def search(args: dict) -> dict:
+    """Search works: hybrid (default), keyword (with highlights) or vector."""
+    s = services()
+    embed = s.embed if args["mode"] != "keyword" and args["q"].strip() else None
+    return works.search_works(s.opensearch, s.settings, args, embed)
+
+
+@bp.post("/similar")
+@endpoint(S.WorkList, body=S.SimilarSetBody)
+def similar_to_set(body: dict) -> dict:
+    """Works like the positive examples (and text), unlike the negative ones."""
+    s = services()
+    return similar.similar_to_set(s.opensearch, s.settings, body, s.embed if body.get("text") else None)
+
+
+@bp.get("/<work_id>")
+@endpoint(S.Work)
+def work(work_id: str) -> dict:
+    """One work with its abstract."""
+    s = services()
+    return works.get_work(s.opensearch, s.settings, work_id)
+
+
+@bp.get("/<work_id>/similar")
+@endpoint(S.WorkList, args=S.SimilarWorkArgs)
+def similar_to_work(work_id: str, args: dict) -> dict:
+    """Works similar to this one (never itself), optionally not by its authors."""
+    s = services()
+    return similar.similar_to_work(s.opensearch, s.settings, work_id, args)

@@ -1,0 +1,98 @@
+"""One JSON error shape and one handler for every failure.
+
+{"error": {"code": "...", "message": "...", "fields": {...}}}; engine and
+programming errors are logged with their trace but never sent to the user.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from marshmallow import ValidationError
+from opensearchpy.exceptions import ConnectionError as EngineConnectionError
+from opensearchpy.exceptions import NotFoundError as EngineNotFound
+from opensearchpy.exceptions import RequestError as EngineRequestError
+from opensearchpy.exceptions import TransportError
+from werkzeug.exceptions import HTTPException
+
+from search.errors import NotFound as SearchNotFound
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+class BadRequest(ApiError):
+    status, code = 400, "invalid_request"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class BadQuery(BadRequest):
+    code = "bad_query"
+
+
+class ServiceUnavailable(ApiError):
+    status, code = 503, "search_unavailable"
+
+
+class IndexUnavailable(ServiceUnavailable):
+    code = "index_unavailable"
+
+
+def _body(status: int, code: str, message: str, fields: dict | None = None):
+    err: dict = {"code": code, "message": message}
+    if fields:
+        err["fields"] = fields
+    resp = jsonify({"error": err})
+    resp.status_code = status
+    return resp
+
+
+def to_api_error(exc: Exception) -> ApiError | None:
+    """The ApiError a known exception stands for; None for unexpected ones."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, ValidationError):
+        msgs = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return BadRequest("The request has invalid arguments.", msgs)
+    if isinstance(exc, SearchNotFound):
+        return NotFound(str(exc))
+    if isinstance(exc, EngineConnectionError):  # includes ConnectionTimeout
+        return ServiceUnavailable("The search engine is not reachable; try again shortly.")
+    if isinstance(exc, EngineNotFound):  # the alias/index itself is missing
+        return IndexUnavailable("The search index is not available yet.")
+    if isinstance(exc, EngineRequestError):
+        return BadQuery("The search engine rejected this query.")
+    if isinstance(exc, TransportError):  # 429 / 5xx from the engine
+        return ServiceUnavailable("The search engine could not answer; try again shortly.")
+    return None
+
+
+def handle_error(exc: Exception):
+    if isinstance(exc, HTTPException):
+        if not request.path.startswith("/api"):
+            return exc  # HTML pages keep Flask's own error pages
+        return _body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"),
+                     exc.description or exc.name)
+    api = to_api_error(exc)
+    if api is None:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _body(500, "internal_error", "Something went wrong on our side.")
+    if api.status >= 500 or isinstance(api, BadQuery):
+        log.warning("%s on %s: %r", api.code, request.path, exc)
+    return _body(api.status, api.code, api.message, api.fields)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(Exception, handle_error)

@@ -1,0 +1,289 @@
+"""Marshmallow schemas at both edges of the API.
+
+Request schemas cap everything a user controls (query length, page, size,
+years) and reject unknown arguments, so a bad request fails here with field
+messages, before any engine call. Response schemas are the JSON contract;
+the OpenAPI description is generated from these same classes.
+"""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
+from marshmallow.validate import Length, OneOf, Range
+
+from search.results import decode_cursor
+
+MAX_Q = 256
+MAX_ID = 128
+MAX_EXAMPLES = 20
+
+
+def _q(**kw):
+    return fields.Str(load_default="", validate=Length(max=MAX_Q), **kw)
+
+
+def _page():
+    return fields.Int(load_default=1, validate=Range(1, 100), metadata={"description": "1-based page"})
+
+
+def _size(default: int = 20, maximum: int = 50):
+    return fields.Int(load_default=default, validate=Range(1, maximum))
+
+
+def _year(**kw):
+    return fields.Int(load_default=None, validate=Range(1900, 2100), **kw)
+
+
+def _text(maximum: int = MAX_Q, **kw):
+    return fields.Str(load_default=None, validate=Length(1, maximum), **kw)
+
+
+def _check_years(data: dict, low: str, high: str) -> None:
+    if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+        raise ValidationError(f"must not be after {high}", low)
+
+
+class Args(Schema):
+    class Meta:
+        unknown = RAISE  # a misspelt filter is an error, not silently ignored
+
+
+# ---- requests ---------------------------------------------------------------
+
+class ResearcherSearchArgs(Args):
+    q = _q(metadata={"description": "Name, affiliation or topic words; typos and initials are forgiven"})
+    page = _page()
+    size = _size()
+    cursor = fields.Str(load_default=None, validate=Length(1, 512),
+                        metadata={"description": "'*' to start cursor paging, then the token from `next`"})
+    topic = _text()
+    affiliation = _text()
+    venue = _text()
+    active_since = _year(metadata={"description": "active in or after this year"})
+    active_until = _year(metadata={"description": "active in or before this year"})
+    has_orcid = fields.Bool(load_default=None)
+
+    @validates_schema
+    def _consistent(self, data, **_):
+        _check_years(data, "active_since", "active_until")
+        if data.get("cursor") is not None and data.get("page", 1) != 1:
+            raise ValidationError("use either page or cursor", "cursor")
+
+    @post_load
+    def _decode_cursor(self, data, **_):
+        c = data.get("cursor")
+        if c is not None:
+            try:
+                data["cursor"] = [] if c == "*" else decode_cursor(c)
+            except ValueError as exc:
+                raise ValidationError(str(exc), "cursor") from exc
+        return data
+
+
+class AutocompleteArgs(Args):
+    q = fields.Str(required=True, validate=Length(1, 100))
+    size = _size(default=8, maximum=20)
+
+
+class CollaboratorArgs(Args):
+    size = _size(default=10)
+    active_since = _year(metadata={"description": "only people active in or after this year"})
+    affiliation = _text()
+
+
+class WorkFilters(Args):
+    year_from = _year()
+    year_to = _year()
+    venue = _text(metadata={"description": "venue id or exact venue name"})
+    author = _text(metadata={"description": "author id or name"})
+
+    @validates_schema
+    def _years(self, data, **_):
+        _check_years(data, "year_from", "year_to")
+
+
+class WorkSearchArgs(WorkFilters):
+    q = _q()
+    mode = fields.Str(load_default="hybrid", validate=OneOf(["hybrid", "keyword", "vector"]))
+    page = _page()
+    size = _size()
+
+
+class SimilarWorkArgs(Args):
+    size = _size(default=10)
+    year_from = _year()
+    year_to = _year()
+    exclude_own_authors = fields.Bool(load_default=False)
+
+    @validates_schema
+    def _years(self, data, **_):
+        _check_years(data, "year_from", "year_to")
+
+
+def _ids():
+    return fields.List(fields.Str(validate=Length(1, MAX_ID)), load_default=list,
+                       validate=Length(max=MAX_EXAMPLES))
+
+
+class SimilarSetBody(Args):
+    positive = _ids()
+    negative = _ids()
+    text = fields.Str(load_default=None, validate=Length(1, 2000))
+    size = _size(default=10)
+    exclude_own_authors = fields.Bool(load_default=False)
+    filters = fields.Nested(WorkFilters, load_default=dict)
+
+    @validates_schema
+    def _examples(self, data, **_):
+        if not data.get("positive") and not (data.get("text") or "").strip():
+            raise ValidationError("give at least one positive id or a text", "positive")
+        both = set(data.get("positive") or []) & set(data.get("negative") or [])
+        if both:
+            raise ValidationError(f"ids both positive and negative: {', '.join(sorted(both))}", "negative")
+
+
+# ---- responses --------------------------------------------------------------
+
+class StrList(fields.List):
+    """A list of strings that also accepts a single string from the engine."""
+
+    def __init__(self, **kw):
+        super().__init__(fields.Str(), **kw)
+
+    def _serialize(self, value, attr, obj, **kw):
+        return super()._serialize([value] if isinstance(value, str) else value, attr, obj, **kw)
+
+
+class Reason(Schema):
+    kind = fields.Str(metadata={"enum": ["shared_topics", "mutual_collaborators", "similar_papers",
+                                         "similar_research"]})
+    text = fields.Str()
+    items = fields.List(fields.Raw())
+
+
+class Bucket(Schema):
+    value = fields.Raw()
+    count = fields.Int()
+
+
+class ListEnvelope(Schema):
+    total = fields.Int()
+    next = fields.Str(allow_none=True, metadata={"description": "URL of the next page, or null"})
+    page = fields.Int()
+    size = fields.Int()
+
+
+class ResearcherHit(Schema):
+    id = fields.Str()
+    name = fields.Str()
+    current_affiliation = fields.Str(allow_none=True)
+    works_count = fields.Int()
+    first_year = fields.Int(allow_none=True)
+    last_year = fields.Int(allow_none=True)
+    topic_labels = StrList()
+    venues = StrList()
+    orcid = fields.Str(allow_none=True)
+    has_orcid = fields.Bool()
+    collaborators_count = fields.Int()
+    trust = fields.Dict()
+    score = fields.Float(allow_none=True)
+
+
+class CollaboratorHit(ResearcherHit):
+    reasons = fields.List(fields.Nested(Reason))
+
+
+class ResearcherList(ListEnvelope):
+    results = fields.List(fields.Nested(ResearcherHit))
+    facets = fields.Dict(keys=fields.Str(), values=fields.List(fields.Nested(Bucket)))
+
+
+class CollaboratorList(ListEnvelope):
+    results = fields.List(fields.Nested(CollaboratorHit))
+    seed = fields.Dict()
+
+
+class AffiliationSpan(Schema):
+    name = fields.Str()
+    first_year = fields.Int(allow_none=True)
+    last_year = fields.Int(allow_none=True)
+
+
+class Collaborator(Schema):
+    id = fields.Str()
+    name = fields.Str()
+    count = fields.Int()
+    first_year = fields.Int(allow_none=True)
+    last_year = fields.Int(allow_none=True)
+
+
+class Researcher(ResearcherHit):
+    first_name = fields.Str(allow_none=True)
+    last_name = fields.Str(allow_none=True)
+    initials = fields.Raw()
+    variants = StrList()
+    affiliations = fields.List(fields.Nested(AffiliationSpan))
+    collaborators = fields.List(fields.Nested(Collaborator))
+    topics = StrList()
+    recent_titles = StrList()
+    work_ids = StrList()
+    followers_count = fields.Int()
+    open_to_collaborate = fields.Bool()
+    claimed = fields.Bool()
+
+
+class Author(Schema):
+    id = fields.Str()
+    name = fields.Str()
+    orcid = fields.Str(allow_none=True)
+    affiliation = fields.Str(allow_none=True)
+
+
+class WorkHit(Schema):
+    id = fields.Str()
+    title = fields.Str()
+    year = fields.Int(allow_none=True)
+    type = fields.Str(allow_none=True)
+    venue_ids = StrList()
+    venue_names = StrList()
+    authors = fields.List(fields.Nested(Author))
+    topic_labels = StrList()
+    doi = fields.Str(allow_none=True)
+    url = fields.Str(allow_none=True)
+    has_abstract = fields.Bool()
+    score = fields.Float(allow_none=True)
+    highlight = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()),
+                            metadata={"description": "HTML-escaped fragments with <mark> tags"})
+    ranks = fields.Dict(keys=fields.Str(), values=fields.Int(),
+                        metadata={"description": "rank in each fused list (hybrid/similar)"})
+
+
+class Work(WorkHit):
+    abstract = fields.Str(allow_none=True)
+    month = fields.Str(allow_none=True)
+    booktitle = fields.Str(allow_none=True)
+    publisher = fields.Str(allow_none=True)
+    address = fields.Str(allow_none=True)
+    pages = fields.Str(allow_none=True)
+    bibkey = fields.Str(allow_none=True)
+    collection_id = fields.Str(allow_none=True)
+    volume_id = fields.Str(allow_none=True)
+    author_ids = StrList()
+    affiliations = StrList()
+    topics = StrList()
+
+
+class WorkList(ListEnvelope):
+    results = fields.List(fields.Nested(WorkHit))
+    mode = fields.Str()
+    seed = fields.Dict()
+
+
+class ErrorBody(Schema):
+    code = fields.Str()
+    message = fields.Str()
+    # "fields" would shadow Schema.fields, hence the attribute rename
+    field_messages = fields.Dict(data_key="fields", attribute="fields")
+
+
+class Error(Schema):
+    error = fields.Nested(ErrorBody)
