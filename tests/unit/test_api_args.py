@@ -1,0 +1,141 @@
+"""Request validation: bad arguments get a 400 with field messages, before any engine call."""
+import pytest
+
+from peerscope.config import Settings
+from web import create_app
+
+pytestmark = pytest.mark.unit
+
+
+class NoEngine:
+    """Stands in for the OpenSearch client: any use is a test failure (a 500)."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the engine was called ({name}) for an invalid request")
+
+
+def no_embed(text):
+    raise AssertionError("the embedder was called for an invalid request")
+
+
+@pytest.fixture()
+def app():
+    app = create_app(Settings(opensearch_url="http://127.0.0.1:9", index_prefix="test-nowhere-",
+                              redis_url="redis://127.0.0.1:9/0"), embed=no_embed)
+    return app
+
+
+@pytest.fixture()
+def client(app):
+    services = app.extensions["peerscope"]
+    app.extensions["peerscope"] = type(services)(**{**services.__dict__, "opensearch": NoEngine()})
+    return app.test_client()
+
+
+def fields_of(resp):
+    assert resp.status_code == 400, resp.get_json()
+    err = resp.get_json()["error"]
+    assert err["code"] == "invalid_request" and err["message"]
+    return err["fields"]
+
+
+@pytest.mark.parametrize("url, field, needle", [
+    ("/api/researchers?size=0", "size", "greater than or equal to 1"),
+    ("/api/researchers?size=51", "size", "less than or equal to 50"),
+    ("/api/researchers?page=101", "page", "less than or equal to 100"),
+    ("/api/researchers?q=" + "x" * 257, "q", "Longer than maximum length 256"),
+    ("/api/researchers?active_since=1899", "active_since", "1900"),
+    ("/api/researchers?active_since=2020&active_until=2010", "active_since", "after"),
+    ("/api/researchers?has_orcid=maybe", "has_orcid", "boolean"),
+    ("/api/researchers?sort=name", "sort", "Unknown field"),
+    ("/api/researchers?cursor=not-a-cursor", "cursor", "invalid cursor"),
+    ("/api/researchers?cursor=*&page=2", "cursor", "either page or cursor"),
+    ("/api/researchers?q=a&q=b", "q", "once"),
+    ("/api/researchers/autocomplete", "q", "Missing data"),
+    ("/api/researchers/autocomplete?q=ab&size=21", "size", "less than or equal to 20"),
+    ("/api/researchers/r1/collaborators?size=100", "size", "less than or equal to 50"),
+    ("/api/researchers/r1/collaborators?active_since=abc", "active_since", "Not a valid integer"),
+    ("/api/researchers/r1/collaborators?q=x", "q", "Unknown field"),
+    ("/api/works?mode=semantic", "mode", "Must be one of"),
+    ("/api/works?year_from=2100&year_to=2000", "year_from", "after"),
+    ("/api/works?year_to=2101", "year_to", "2100"),
+    ("/api/works?page=0", "page", "greater than or equal to 1"),
+    ("/api/works?venue=" + "v" * 300, "venue", "Length"),
+    ("/api/works/W1/similar?exclude_own_authors=perhaps", "exclude_own_authors", "boolean"),
+    ("/api/works/W1/similar?size=-1", "size", "greater than or equal to 1"),
+    ("/api/works/W1/similar?mode=vector", "mode", "Unknown field"),
+    ("/api/works/" + "w" * 200, "work_id", "Longer than"),
+])
+def test_bad_query_args_are_400_with_field_messages(client, url, field, needle):
+    messages = fields_of(client.get(url))
+    assert field in messages, messages
+    assert needle.lower() in " ".join(messages[field]).lower(), messages
+
+
+@pytest.mark.parametrize("body, field, needle", [
+    ({}, "positive", "at least one"),
+    ({"negative": ["w1"]}, "positive", "at least one"),
+    ({"positive": ["w1"], "negative": ["w1"]}, "negative", "both"),
+    ({"positive": ["w%d" % i for i in range(21)]}, "positive", "Longer than maximum length 20"),
+    ({"positive": ["w1"], "size": 0}, "size", "greater than"),
+    ({"positive": ["w1"], "filters": {"year_from": 1800}}, "filters", ""),
+    ({"positive": ["w1"], "filters": {"colour": "red"}}, "filters", ""),
+    ({"positive": "w1"}, "positive", "Not a valid list"),
+    ({"text": ""}, "text", "Length must be between 1"),
+    ({"positive": ["w1"], "extra": 1}, "extra", "Unknown field"),
+])
+def test_bad_similar_bodies_are_400(client, body, field, needle):
+    messages = fields_of(client.post("/api/works/similar", json=body))
+    assert field in messages, messages
+    assert needle.lower() in str(messages[field]).lower(), messages
+
+
+def test_similar_needs_a_json_object(client):
+    resp = client.post("/api/works/similar", data="positive=w1",
+                       content_type="application/x-www-form-urlencoded")
+    assert fields_of(resp) == {"_schema": ["Send a JSON object."]}
+    assert fields_of(client.post("/api/works/similar", json=["w1"])) == {"_schema": ["Send a JSON object."]}
+
+
+def test_nested_filter_messages_name_the_inner_field(client):
+    messages = fields_of(client.post("/api/works/similar",
+                                     json={"positive": ["w1"], "filters": {"year_from": 1800}}))
+    assert "year_from" in messages["filters"]
+
+
+def test_valid_request_reaches_the_engine_and_an_unreachable_engine_is_503(app):
+    resp = app.test_client().get("/api/researchers?q=Shengding+Hu&has_orcid=true")
+    assert resp.status_code == 503
+    assert resp.get_json() == {"error": {"code": "search_unavailable",
+                                         "message": "The search engine is not reachable; try again shortly."}}
+
+
+def test_unknown_api_path_is_json_404(client):
+    resp = client.get("/api/nothing-here")
+    assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
+
+
+def test_unexpected_errors_are_500_without_trace(app):
+    app.extensions["peerscope"] = type(app.extensions["peerscope"])(
+        **{**app.extensions["peerscope"].__dict__, "opensearch": object()})
+    resp = app.test_client().get("/api/researchers/r1")
+    assert resp.status_code == 500
+    body = resp.get_json()
+    assert body == {"error": {"code": "internal_error", "message": "Something went wrong on our side."}}
+
+
+def test_openapi_describes_every_api_route_from_the_schemas(client, app):
+    resp = client.get("/api/openapi.json")
+    assert resp.status_code == 200
+    spec = resp.get_json()
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) == {
+        "/api/researchers", "/api/researchers/autocomplete", "/api/researchers/{researcher_id}",
+        "/api/researchers/{researcher_id}/collaborators", "/api/works", "/api/works/similar",
+        "/api/works/{work_id}", "/api/works/{work_id}/similar",
+    }
+    params = {p["name"]: p for p in spec["paths"]["/api/researchers"]["get"]["parameters"]}
+    assert params["size"]["schema"]["maximum"] == 50 and params["q"]["schema"]["maxLength"] == 256
+    assert "post" in spec["paths"]["/api/works/similar"]
+    assert "requestBody" in spec["paths"]["/api/works/similar"]["post"]
+    assert {"Reason", "CollaboratorHit", "WorkHit", "Error"} <= set(spec["components"]["schemas"])

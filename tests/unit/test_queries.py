@@ -1,0 +1,276 @@
+"""Query builders are pure: compare the bodies they build."""
+import math
+
+import pytest
+
+from search.queries import collaborators as C
+from search.queries import researchers as R
+from search.queries import similar as S
+from search.queries import works as W
+
+pytestmark = pytest.mark.unit
+
+NOT_HIDDEN = {"term": {"hidden": True}}
+
+
+def clauses(query: dict) -> list[dict]:
+    return query["bool"]["should"]
+
+
+# ---- researchers --------------------------------------------------------------
+
+@pytest.mark.parametrize("q, letters, words", [
+    ("S. Hu", ["s"], ["Hu"]),
+    ("S Hu", ["s"], ["Hu"]),
+    ("S.D. Hu", ["s", "d"], ["Hu"]),
+    ("Hu, S.", ["s"], ["Hu"]),
+    ("Shengding Hu", [], ["Shengding", "Hu"]),
+    ("Hu", [], ["Hu"]),
+    ("J.R.R. Tolkien", ["j", "r", "r"], ["Tolkien"]),
+])
+def test_split_name(q, letters, words):
+    assert R.split_name(q) == (letters, words)
+
+
+def test_name_query_forgives_typos_and_reordering():
+    should = clauses(R.name_query("Shengdng Hu"))
+    assert should[0] == {"multi_match": {
+        "query": "Shengdng Hu", "fields": ["name^4", "variants^3"], "type": "best_fields",
+        "operator": "and", "fuzziness": "AUTO", "prefix_length": 1, "max_expansions": 20}}
+    assert should[1]["multi_match"]["type"] == "cross_fields"
+    assert should[1]["multi_match"]["fields"] == ["first_name", "last_name"]
+    joined = sorted(c["multi_match"]["query"] for c in should
+                    if "name.joined^3" in c.get("multi_match", {}).get("fields", []))
+    assert joined == ["HuShengdng", "ShengdngHu"]  # both orders, fuzzy
+    assert {"multi_match": {"query": "Shengdng Hu", "fields": ["name.prefix^1.5", "variants.prefix"],
+                            "type": "best_fields", "operator": "and"}} in should
+    assert R.name_query("x")["bool"]["minimum_should_match"] == 1
+
+
+def test_name_query_with_initials_requires_last_name_and_agreeing_initials():
+    should = clauses(R.name_query("S. Hu"))
+    initials = [c for c in should if "must" in c.get("bool", {})]
+    assert initials == [{"bool": {
+        "must": [{"match": {"last_name": {"query": "Hu", "fuzziness": "AUTO", "prefix_length": 1,
+                                          "operator": "and"}}}],
+        "should": [{"terms": {"initials": ["s", "s."]}}, {"prefix": {"first_name": {"value": "s"}}}],
+        "minimum_should_match": 1,
+        "boost": 3.0,
+    }}]
+    assert not [c for c in clauses(R.name_query("Shengding Hu")) if "must" in c.get("bool", {})]
+
+
+def test_name_query_also_matches_affiliation_and_topics_with_lower_boosts():
+    should = clauses(R.name_query("Tsinghua"))
+    lows = {next(iter(c["match"])): next(iter(c["match"].values()))["boost"] for c in should if "match" in c}
+    assert lows == {"current_affiliation": 0.8, "affiliations.name": 0.5, "topic_labels": 0.6,
+                    "recent_titles": 0.2}
+    assert all(b < 1 for b in lows.values())
+
+
+def test_activity_boost_is_additive_log1p():
+    fs = R.with_activity_boost({"match_all": {}})["function_score"]
+    assert fs["functions"] == [{"field_value_factor": {"field": "works_count", "modifier": "log1p",
+                                                       "factor": 1.0, "missing": 0}}]
+    assert fs["boost_mode"] == "sum"
+
+
+def test_researcher_filters():
+    got = R.researcher_filters({"topic": "parsing", "affiliation": "Tsinghua University", "venue": "acl",
+                                "active_since": 2015, "active_until": 2020, "has_orcid": False})
+    assert got == [
+        {"bool": {"should": [{"term": {"topics": "parsing"}}, {"term": {"topic_labels.raw": "parsing"}}],
+                  "minimum_should_match": 1}},
+        {"bool": {"should": [{"term": {"current_affiliation.raw": "Tsinghua University"}},
+                             {"term": {"affiliations.name.raw": "Tsinghua University"}},
+                             {"match_phrase": {"affiliations.name": "Tsinghua University"}}],
+                  "minimum_should_match": 1}},
+        {"term": {"venues": "acl"}},
+        {"range": {"last_year": {"gte": 2015}}},
+        {"range": {"first_year": {"lte": 2020}}},
+        {"term": {"has_orcid": False}},
+    ]
+    assert R.researcher_filters({"has_orcid": None, "topic": ""}) == []
+
+
+def test_search_body_pages_sorts_and_facets():
+    body = R.search_body("hu", {"venue": "acl"}, page=3, size=10)
+    assert body["from"] == 20 and body["size"] == 10
+    assert body["sort"] == [{"_score": "desc"}, {"works_count": {"order": "desc", "missing": "_last"}},
+                            {"id": "asc"}]
+    assert body["query"]["bool"]["filter"] == [{"term": {"venues": "acl"}}]
+    assert body["query"]["bool"]["must"][0]["function_score"]["query"] == R.name_query("hu")
+    assert set(body["aggs"]) == {"topics", "affiliations", "venues", "has_orcid"}
+    assert "embedding" not in body["_source"]
+
+
+def test_search_body_with_cursor_uses_search_after_not_from():
+    body = R.search_body("hu", search_after=[3.2, 10, "r1"], size=5)
+    assert body["search_after"] == [3.2, 10, "r1"] and "from" not in body
+
+
+def test_empty_query_lists_everyone_by_activity():
+    body = R.search_body("  ", {})
+    assert body["query"]["bool"]["must"][0]["function_score"]["query"] == {"match_all": {}}
+
+
+def test_autocomplete_body():
+    assert R.autocomplete_body(" shengd ", 5) == {
+        "size": 5, "_source": R.AUTOCOMPLETE_SOURCE, "track_total_hits": False,
+        "query": R.with_activity_boost({"bool": {
+            "must": [{"multi_match": {"query": "shengd", "fields": ["name.prefix^2", "variants.prefix"],
+                                      "type": "best_fields", "operator": "and"}}],
+            "should": [{"match": {"name": {"query": "shengd", "operator": "and", "boost": 2.0}}}]}}),
+    }
+
+
+# ---- works --------------------------------------------------------------------
+
+def test_work_filters():
+    assert W.work_filters({"year_from": 2000, "year_to": 2010, "venue": "acl", "author": "a1"}) == [
+        {"range": {"year": {"gte": 2000, "lte": 2010}}},
+        {"bool": {"should": [{"term": {"venue_ids": "acl"}}, {"term": {"venue_names.raw": "acl"}}],
+                  "minimum_should_match": 1}},
+        {"bool": {"should": [{"term": {"author_ids": "a1"}}, {"match_phrase": {"authors.name": "a1"}}],
+                  "minimum_should_match": 1}},
+    ]
+    assert W.work_filters({"year_to": 1999}) == [{"range": {"year": {"lte": 1999}}}]
+
+
+def test_keyword_body_has_fields_highlight_and_hides_hidden():
+    body = W.keyword_body("neural parsing", {"year_from": 2020}, from_=40, size=20)
+    must = body["query"]["bool"]["must"][0]["bool"]["must"][0]["multi_match"]
+    assert must["fields"] == ["title^3", "abstract", "topic_labels", "venue_names"]
+    assert must["query"] == "neural parsing"
+    assert body["query"]["bool"]["filter"] == [{"bool": {
+        "filter": [{"range": {"year": {"gte": 2020}}}], "must_not": [NOT_HIDDEN]}}]
+    assert set(body["highlight"]["fields"]) == {"title", "abstract"}
+    assert body["from"] == 40 and "sort" not in body
+
+
+def test_keyword_body_survives_query_syntax():
+    body = W.keyword_body('"unbalanced (quote / [bracket', {})
+    assert body["query"]["bool"]["must"][0]["bool"]["must"][0]["multi_match"]["query"] == \
+        '"unbalanced (quote / [bracket'
+
+
+def test_empty_keyword_query_lists_newest_first():
+    body = W.keyword_body("", {})
+    assert body["query"] == {"bool": {"filter": [{"bool": {"filter": [], "must_not": [NOT_HIDDEN]}}]}}
+    assert body["sort"][0] == {"year": {"order": "desc", "missing": "_last"}}
+    assert "highlight" not in body
+
+
+def test_knn_body_puts_filters_inside_the_knn_clause():
+    body = W.knn_body([0.1, 0.2], {"venue": "acl"}, size=10, from_=20)
+    assert body["query"] == {"knn": {"embedding": {
+        "vector": [0.1, 0.2], "k": 50,
+        "filter": {"bool": {"filter": W.work_filters({"venue": "acl"}), "must_not": [NOT_HIDDEN]}}}}}
+    assert W.knn_body([0.0], size=50, from_=100)["query"]["knn"]["embedding"]["k"] == 150
+
+
+# ---- similar ------------------------------------------------------------------
+
+def test_similar_bodies_exclude_seed_and_optionally_its_authors():
+    bodies = S.similar_bodies("works-v1-x", ["w1"], [1.0, 0.0], {"year_from": 2010}, size=10,
+                              exclude_author_ids=["a2", "a1", "a1"])
+    flt = {"bool": {"filter": [{"range": {"year": {"gte": 2010}}}],
+                    "must_not": [NOT_HIDDEN, {"ids": {"values": ["w1"]}},
+                                 {"terms": {"author_ids": ["a1", "a2"]}}]}}
+    assert bodies["knn"]["query"] == {"knn": {"embedding": {"vector": [1.0, 0.0], "k": 30, "filter": flt}}}
+    mlt = bodies["mlt"]["query"]["bool"]
+    assert mlt["filter"] == [flt]
+    assert mlt["must"][0]["more_like_this"]["like"] == [{"_index": "works-v1-x", "_id": "w1"}]
+    assert mlt["must"][0]["more_like_this"]["fields"] == ["title", "abstract"]
+
+
+def test_similar_bodies_without_vector_is_mlt_only_and_unlike_is_excluded():
+    bodies = S.similar_bodies("i", ["w1"], None, unlike_ids=["w9"], text="graph parsing")
+    assert list(bodies) == ["mlt"]
+    mlt = bodies["mlt"]["query"]["bool"]["must"][0]["more_like_this"]
+    assert mlt["like"] == [{"_index": "i", "_id": "w1"}, "graph parsing"]
+    assert mlt["unlike"] == [{"_index": "i", "_id": "w9"}]
+    assert {"ids": {"values": ["w1", "w9"]}} in bodies["mlt"]["query"]["bool"]["filter"][0]["bool"]["must_not"]
+
+
+def test_rocchio_moves_towards_positives_and_away_from_negatives():
+    v = S.rocchio([[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0]])
+    assert math.isclose(sum(x * x for x in v), 1.0)
+    assert v[0] > v[1]
+    assert S.rocchio([], [], None) is None
+    assert S.rocchio([], [], [3.0, 4.0]) == pytest.approx([0.6, 0.8])
+    assert S.rocchio([[1.0, 0.0]], [[1.0, 0.0]], gamma=1.0) is None
+
+
+# ---- collaborators --------------------------------------------------------------
+
+SEED = {"id": "r0", "embedding": [0.5, 0.5], "topics": ["t1", "t2"], "topic_labels": ["Parsing", "MT"],
+        "collaborator_ids": ["r1", "r2"], "collaborators": [{"id": "r1", "name": "One"},
+                                                            {"id": "r3", "name": "Three"}]}
+
+
+def test_excluded_ids_are_self_and_coauthors():
+    assert C.excluded_ids(SEED) == ["r0", "r1", "r2", "r3"]
+
+
+def test_content_body_is_knn_with_exclusions_inside():
+    body = C.content_body(SEED, {"active_since": 2018}, 30)
+    assert body["query"] == {"knn": {"embedding": {"vector": [0.5, 0.5], "k": 30, "filter": {"bool": {
+        "filter": [{"range": {"last_year": {"gte": 2018}}}],
+        "must_not": [{"ids": {"values": ["r0", "r1", "r2", "r3"]}}]}}}}}
+    assert C.content_body({**SEED, "embedding": None}, {}, 30) is None
+
+
+def test_topics_body_scores_shared_topics_and_mlt():
+    body = C.topics_body(SEED, "researchers-v1-x", {}, 20)
+    should = body["query"]["bool"]["should"]
+    assert should[:2] == [{"constant_score": {"filter": {"term": {"topics": "t1"}}, "boost": 1.0}},
+                          {"constant_score": {"filter": {"term": {"topics": "t2"}}, "boost": 1.0}}]
+    assert should[2]["more_like_this"]["like"] == [{"_index": "researchers-v1-x", "_id": "r0"}]
+    assert body["query"]["bool"]["filter"][0]["bool"]["must_not"] == [{"ids": {"values": ["r0", "r1", "r2", "r3"]}}]
+
+
+def test_adamic_adar():
+    neighbours = [
+        {"id": "r1", "name": "One", "collaborators_count": 3,
+         "collaborators": [{"id": "r0"}, {"id": "c1"}, {"id": "c2"}]},
+        {"id": "r2", "name": "Two", "collaborators_count": 10,
+         "collaborators": [{"id": "r0"}, {"id": "c1"}, {"id": "r1"}]},
+    ]
+    got = C.adamic_adar("r0", neighbours, exclude=["r1", "r2"])
+    assert set(got) == {"c1", "c2"}
+    assert got["c1"]["score"] == pytest.approx(1 / math.log(3) + 1 / math.log(10))
+    assert got["c2"]["score"] == pytest.approx(1 / math.log(3))
+    assert got["c1"]["via"] == ["One", "Two"]  # the low-degree link first
+
+
+def test_adamic_adar_guards_degree_one():
+    got = C.adamic_adar("r0", [{"id": "r1", "collaborator_ids": ["c1"], "collaborators_count": 1}])
+    assert got["c1"]["score"] == pytest.approx(1 / math.log(2))
+
+
+def test_paper_pair_bodies_search_each_others_works():
+    pair = C.paper_pair_bodies(SEED, {"id": "c1", "embedding": [0.1, 0.9]})
+    assert pair[0]["query"]["knn"]["embedding"]["vector"] == [0.5, 0.5]
+    assert pair[0]["query"]["knn"]["embedding"]["filter"]["bool"]["filter"] == [{"term": {"author_ids": "c1"}}]
+    assert pair[1]["query"]["knn"]["embedding"]["filter"]["bool"]["filter"] == [{"term": {"author_ids": "r0"}}]
+    assert C.paper_pair_bodies(SEED, {"id": "c1"}) is None
+
+
+def test_shared_topics_by_label_then_id():
+    assert C.shared_topics(SEED, {"topic_labels": ["mt", "Other"]}) == ["MT"]
+    assert C.shared_topics({"topics": ["t1", "t2"]}, {"topics": ["t2"]}) == ["t2"]
+
+
+def test_reasons_always_explain():
+    from search.recommend import reasons
+
+    cand = {"id": "c1", "topic_labels": ["Parsing"]}
+    got = reasons(SEED, cand, {"score": 1.0, "via": ["One", "Two"]},
+                  ({"id": "w1", "title": "Mine", "year": 2020}, {"id": "w2", "title": "Theirs", "year": 2021}))
+    assert [r["kind"] for r in got] == ["shared_topics", "mutual_collaborators", "similar_papers"]
+    assert got[0]["items"] == ["Parsing"]
+    assert got[1]["text"] == "2 mutual collaborators: One, Two"
+    assert got[2]["items"] == [{"id": "w1", "title": "Mine", "year": 2020},
+                               {"id": "w2", "title": "Theirs", "year": 2021}]
+    assert [r["kind"] for r in reasons(SEED, {"id": "c2"}, None, None)] == ["similar_research"]
