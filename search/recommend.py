@@ -1,8 +1,9 @@
 """Collaborator recommendations: content + topics + graph candidates, fused, with reasons.
 
-Four round trips at most: (1) seed; (2) msearch of content kNN, topic match
+Five round trips at most: (1) seed; (2) msearch of content kNN, topic match
 and the seed's co-authors (for the graph); (3) graph candidates through the
-same filters; (4) one msearch of paper-pair kNNs for the reasons.
+same filters; (4, 5) two msearches of small filtered 1-NNs for the
+"similar papers" reasons.
 """
 from __future__ import annotations
 
@@ -79,22 +80,19 @@ def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_i
 
 def _paper_pairs(client: OpenSearch, settings: Settings, seed: dict,
                  candidates: list[dict]) -> dict[str, tuple[dict, dict]]:
-    """{candidate id: (seed's paper, candidate's paper)} from one msearch over works."""
-    plan, bodies = [], []
-    for hit in candidates:
-        pair = C.paper_pair_bodies(seed, {**hit["_source"], "id": hit["_id"]})
-        if pair:
-            plan.append(hit["_id"])
-            bodies += pair
-    if not plan:
-        return {}
-    responses = R.msearch(client, settings.alias("works"), bodies)
-    out = {}
-    for i, cand_id in enumerate(plan):
-        theirs, mine = R.hits(responses[2 * i]), R.hits(responses[2 * i + 1])
-        if theirs and mine:
-            out[cand_id] = (R.to_result(mine[0]), R.to_result(theirs[0]))
-    return out
+    """{candidate id: (seed's paper, candidate's paper)}, two msearches over works:
+    the seed's paper nearest each candidate's profile, then the candidate's
+    paper nearest that paper."""
+    index = settings.alias("works")
+    plan = [h for h in candidates if (h.get("_source") or {}).get("embedding")]
+    mine = R.msearch(client, index, [C.nearest_paper_body(h["_source"]["embedding"], seed["id"],
+                                                          with_vector=True) for h in plan])
+    pairs = [(h["_id"], R.hits(r)[0]) for h, r in zip(plan, mine)
+             if R.hits(r) and R.hits(r)[0]["_source"].get("embedding")]
+    theirs = R.msearch(client, index, [C.nearest_paper_body(p["_source"]["embedding"], cid)
+                                       for cid, p in pairs])
+    return {cid: (R.to_result(p), R.to_result(R.hits(r)[0]))
+            for (cid, p), r in zip(pairs, theirs) if R.hits(r)}
 
 
 def reasons(seed: Mapping[str, Any], cand: Mapping[str, Any], graph_entry: dict | None,

@@ -99,19 +99,15 @@ def adamic_adar(seed_id: str, neighbours: Iterable[Mapping[str, Any]],
     return out
 
 
-def paper_pair_bodies(seed: Mapping[str, Any], candidate: Mapping[str, Any],
-                      work_filters: Sequence[dict] = ()) -> list[dict] | None:
-    """Two 1-NN queries over works that make a "similar papers" reason:
-    the candidate's paper nearest the seed's profile, and the seed's paper
-    nearest the candidate's profile. None when either has no vector."""
-    if not seed.get("embedding") or not candidate.get("embedding"):
-        return None
-
-    def one(vector: list[float], author: str) -> dict:
-        flt = visible([*work_filters, {"term": {"author_ids": author}}])
-        return {"size": 1, "_source": PAPER_SOURCE, "query": knn_clause(vector, 1, flt)}
-
-    return [one(seed["embedding"], candidate["id"]), one(candidate["embedding"], seed["id"])]
+def nearest_paper_body(vector: Sequence[float], author_id: str, *,
+                       with_vector: bool = False) -> dict:
+    """The one work by `author_id` nearest to `vector` (a 1-NN over a small,
+    filtered set, which the engine answers exactly). A "similar papers" reason
+    takes the seed's paper nearest the candidate's profile, then the
+    candidate's paper nearest that paper, so the pair is close to each other."""
+    flt = visible([{"term": {"author_ids": author_id}}])
+    return {"size": 1, "_source": PAPER_SOURCE + (["embedding"] if with_vector else []),
+            "query": knn_clause(list(vector), 1, flt)}
 
 
 def shared_topics(seed: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[str]:

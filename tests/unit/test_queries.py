@@ -249,12 +249,12 @@ def test_adamic_adar_guards_degree_one():
     assert got["c1"]["score"] == pytest.approx(1 / math.log(2))
 
 
-def test_paper_pair_bodies_search_each_others_works():
-    pair = C.paper_pair_bodies(SEED, {"id": "c1", "embedding": [0.1, 0.9]})
-    assert pair[0]["query"]["knn"]["embedding"]["vector"] == [0.5, 0.5]
-    assert pair[0]["query"]["knn"]["embedding"]["filter"]["bool"]["filter"] == [{"term": {"author_ids": "c1"}}]
-    assert pair[1]["query"]["knn"]["embedding"]["filter"]["bool"]["filter"] == [{"term": {"author_ids": "r0"}}]
-    assert C.paper_pair_bodies(SEED, {"id": "c1"}) is None
+def test_nearest_paper_body_is_a_filtered_1nn():
+    body = C.nearest_paper_body([0.5, 0.5], "c1", with_vector=True)
+    assert body["size"] == 1 and "embedding" in body["_source"]
+    assert body["query"] == {"knn": {"embedding": {"vector": [0.5, 0.5], "k": 1, "filter": {
+        "bool": {"filter": [{"term": {"author_ids": "c1"}}], "must_not": [NOT_HIDDEN]}}}}}
+    assert "embedding" not in C.nearest_paper_body([0.1], "c1")["_source"]
 
 
 def test_shared_topics_by_label_then_id():
