@@ -39,14 +39,15 @@ def normalise_space(text: str | None) -> str:
 
 
 def slugify(text: str) -> str:
-    """ASCII-fold, lowercase, non-alphanumerics -> '-': "Shengding Hu" -> "shengding-hu".
+    """Strip accents, lowercase, non-[a-z0-9] -> '-': "Shengding Hu" -> "shengding-hu".
 
     Names with no Latin letters at all (some CCL authors are listed only in Chinese script)
     would fold to nothing; they keep their own letters instead: "国江 周" -> "国江-周".
     """
-    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
-    slug = _NON_ALNUM.sub("-", ascii_text).strip("-")
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD).lower())
+    # Drop accents only; other symbols (’, CJK...) separate words like any punctuation.
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    slug = _NON_ALNUM.sub("-", bare).strip("-")
     return slug or _NON_WORD.sub("-", text.casefold()).strip("-")
 
 
@@ -268,7 +269,7 @@ class AnthologySource:
         result = CollectionResult(path)
         try:
             # No entity expansion or network: the files are data, never instructions.
-            parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+            parser = etree.XMLParser(resolve_entities=False, no_network=True)
             root = etree.parse(str(path), parser).getroot()
         except (etree.LxmlError, OSError, ValueError) as exc:
             result.rejects.append(Reject("collection", path.name, None, f"unreadable XML: {exc}"))
@@ -279,21 +280,29 @@ class AnthologySource:
                                          "root element is not <collection id=...>"))
             return result
         result.collection_id = collection_id
+        try:
+            self._read_volumes(root, collection_id, path.name, result)
+        except Exception as exc:  # noqa: BLE001 - a malformed volume costs its file, not the run
+            result.rejects.append(Reject("collection", path.name, None,
+                                         f"unexpected {type(exc).__name__}: {exc}"))
+        return result
+
+    def _read_volumes(self, root: Any, collection_id: str, source: str,
+                      result: CollectionResult) -> None:
         for volume in root.iterfind("volume"):
             meta = self._volume_meta(collection_id, volume)
-            for paper in volume.iterfind("paper"):
+            for paper in volume.iterfind("paper"):  # <frontmatter> is not a paper
                 result.papers_seen += 1
                 try:
-                    record, reject = self._paper(path.name, meta, paper)
+                    record, reject = self._paper(source, meta, paper)
                 except Exception as exc:  # noqa: BLE001 - one odd paper must not stop a run
-                    record, reject = None, Reject("work", path.name, None,
+                    record, reject = None, Reject("work", source, None,
                                                   f"unexpected {type(exc).__name__}: {exc}")
                 if reject is not None:
                     result.rejects.append(reject)
                 else:
-                    self.seen_ids[record["id"]] = path.name
+                    self.seen_ids[record["id"]] = source
                     result.records.append(record)
-        return result
 
     def _volume_meta(self, collection_id: str, volume: Any) -> dict[str, Any]:
         meta = volume.find("meta")
