@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from peerscope.config import Settings
+from search.errors import EmbeddingUnavailable
 
 QUERY_CACHE_SIZE = 2048
 
@@ -36,27 +37,32 @@ class Embedder:
         self._cached = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_tuple)
 
     def load(self):
+        """The model, loaded on first use; EmbeddingUnavailable if it cannot be."""
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    # models are loaded by path only; a hub lookup would hang offline
-                    os.environ["HF_HUB_OFFLINE"] = "1"
-                    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-                    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                    from sentence_transformers import SentenceTransformer
-
-                    model = SentenceTransformer(self.settings.model, device="cpu",
-                                                local_files_only=True)
-                    model.max_seq_length = self.settings.embed_max_seq_length
-                    # renamed in sentence-transformers 6 (old name warns)
-                    get_dims = getattr(model, "get_embedding_dimension", None) \
-                        or model.get_sentence_embedding_dimension
-                    dims = get_dims()
-                    if dims != self.settings.embedding_dims:
-                        raise ValueError(f"model {self.settings.model} gives {dims}-d vectors, "
-                                         f"the indexes expect {self.settings.embedding_dims}")
-                    self._model = model
+                    try:
+                        self._model = self._load()
+                    except Exception as exc:  # noqa: BLE001 - any load failure means no vectors
+                        raise EmbeddingUnavailable(
+                            f"cannot load the embedding model at {self.settings.model}: {exc}") from exc
         return self._model
+
+    def _load(self):
+        # models are loaded by path only; a hub lookup would hang offline
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(self.settings.model, device="cpu", local_files_only=True)
+        model.max_seq_length = self.settings.embed_max_seq_length
+        # renamed in sentence-transformers 6 (the old name warns)
+        get_dims = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dims = get_dims()
+        if dims != self.settings.embedding_dims:
+            raise ValueError(f"model gives {dims}-d vectors, the indexes expect {self.settings.embedding_dims}")
+        return model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)

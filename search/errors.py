@@ -13,3 +13,7 @@ class NotFound(SearchError):
         self.kind = kind
         self.ids = [ids] if isinstance(ids, str) else list(ids)
         super().__init__(f"{kind} not found: {', '.join(self.ids)}")
+
+
+class EmbeddingUnavailable(SearchError):
+    """The query embedding model could not be loaded (missing or broken model folder)."""

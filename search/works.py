@@ -1,6 +1,7 @@
 """Works search (keyword, vector, hybrid) and single works."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -8,9 +9,11 @@ from opensearchpy import OpenSearch
 
 from peerscope.config import Settings
 from search import results as R
+from search.errors import EmbeddingUnavailable
 from search.fusion import fuse_hits
 from search.queries import works as Q
 
+log = logging.getLogger(__name__)
 Embed = Callable[[str], list[float]]
 FILTER_KEYS = ("year_from", "year_to", "venue", "author")
 MAX_PAGE = 100
@@ -38,13 +41,19 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
         resp = client.search(index=index, body=Q.keyword_body(q, filters, from_=start, size=size))
         found, total = R.hits(resp), R.total(resp)
     elif mode == "vector":
-        resp = client.search(index=index, body=Q.knn_body(embed(q), filters, from_=start, size=size))
+        body = Q.knn_body(embed(q), filters, from_=start, size=size)
+        resp = client.search(index=index, body=body)
         found, total = R.hits(resp), R.total(resp)
     else:
         window = min(page * size, HYBRID_WINDOW)
+        try:
+            vector = embed(q)
+        except EmbeddingUnavailable:
+            log.exception("hybrid search falls back to keyword")
+            return search_works(client, settings, {**args, "mode": "keyword"}, embed)
         kw, vec = R.msearch(client, index, [
             Q.keyword_body(q, filters, from_=0, size=window),
-            Q.knn_body(embed(q), filters, size=window),
+            Q.knn_body(vector, filters, size=window),
         ])
         fused = fuse_hits([R.hits(kw), R.hits(vec)], weights=HYBRID_WEIGHTS,
                           names=["keyword", "vector"])

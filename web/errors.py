@@ -15,6 +15,7 @@ from opensearchpy.exceptions import RequestError as EngineRequestError
 from opensearchpy.exceptions import TransportError
 from werkzeug.exceptions import HTTPException
 
+from search.errors import EmbeddingUnavailable
 from search.errors import NotFound as SearchNotFound
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class IndexUnavailable(ServiceUnavailable):
     code = "index_unavailable"
 
 
+class ModelUnavailable(ServiceUnavailable):
+    code = "embedding_unavailable"
+
+
 def _body(status: int, code: str, message: str, fields: dict | None = None):
     err: dict = {"code": code, "message": message}
     if fields:
@@ -68,6 +73,8 @@ def to_api_error(exc: Exception) -> ApiError | None:
         return BadRequest("The request has invalid arguments.", msgs)
     if isinstance(exc, SearchNotFound):
         return NotFound(str(exc))
+    if isinstance(exc, EmbeddingUnavailable):
+        return ModelUnavailable("Semantic search is not available; try mode=keyword.")
     if isinstance(exc, EngineConnectionError):  # includes ConnectionTimeout
         return ServiceUnavailable("The search engine is not reachable; try again shortly.")
     if isinstance(exc, EngineNotFound):  # the alias/index itself is missing

@@ -292,3 +292,12 @@ def test_missing_index_is_503(env):
                      embed=lambda t: [0.0] * 384)
     resp = app.test_client().get("/api/researchers?q=hu")
     assert resp.status_code == 503 and resp.get_json()["error"]["code"] == "index_unavailable"
+
+
+def test_hybrid_falls_back_to_keyword_without_a_model(env):
+    from search.embedding import Embedder
+
+    app = create_app(env.application.extensions["peerscope"].settings,
+                     embed=Embedder(Settings(model="/nonexistent/model-folder")))
+    body = app.test_client().get("/api/works?q=machine+translation").get_json()
+    assert body["mode"] == "keyword" and body["results"][0]["id"] in {"W-mt1", "W-mt2"}

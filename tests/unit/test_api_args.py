@@ -139,3 +139,18 @@ def test_openapi_describes_every_api_route_from_the_schemas(client, app):
     assert "post" in spec["paths"]["/api/works/similar"]
     assert "requestBody" in spec["paths"]["/api/works/similar"]["post"]
     assert {"Reason", "CollaboratorHit", "WorkHit", "Error"} <= set(spec["components"]["schemas"])
+
+
+def test_missing_model_is_503_for_vector_search(app):
+    from search.embedding import Embedder
+    from search.errors import EmbeddingUnavailable
+
+    broken = Embedder(Settings(model="/nonexistent/model-folder"))
+    with pytest.raises(EmbeddingUnavailable):
+        broken("graph parsing")
+    services = app.extensions["peerscope"]
+    app.extensions["peerscope"] = type(services)(**{**services.__dict__, "opensearch": NoEngine(),
+                                                    "embed": broken})
+    resp = app.test_client().get("/api/works?q=graph+parsing&mode=vector")
+    assert resp.status_code == 503
+    assert resp.get_json()["error"]["code"] == "embedding_unavailable"
