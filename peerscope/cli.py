@@ -1,0 +1,123 @@
+"""The `peerscope` command: local services, indexing, serving, workers, evaluation."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from peerscope import node, redis_server
+from peerscope.config import load_settings
+from peerscope.proc import ServiceError
+
+
+def _run(action, *args, **kwargs) -> None:
+    """Run a service action; a ServiceError becomes a clear message and exit code 1."""
+    try:
+        click.echo(action(*args, **kwargs))
+    except ServiceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """Peerscope: search-first discovery of researchers and their work."""
+
+
+# ---------------------------------------------------------------- services
+
+@main.group("node")
+def node_group() -> None:
+    """The local single-node OpenSearch (fetched from Maven Central, run on 127.0.0.1)."""
+
+
+@node_group.command("start")
+@click.option("--timeout", default=180, show_default=True, help="Seconds to wait for yellow health.")
+def node_start(timeout: int) -> None:
+    _run(node.start, load_settings(), timeout=timeout)
+
+
+@node_group.command("stop")
+def node_stop() -> None:
+    _run(node.stop, load_settings())
+
+
+@node_group.command("status")
+def node_status() -> None:
+    _run(node.status, load_settings())
+
+
+@main.group("redis")
+def redis_group() -> None:
+    """The project-local Redis (used when PEERSCOPE_REDIS_URL is not set)."""
+
+
+@redis_group.command("start")
+def redis_start() -> None:
+    _run(redis_server.start, load_settings())
+
+
+@redis_group.command("stop")
+def redis_stop() -> None:
+    _run(redis_server.stop, load_settings())
+
+
+@redis_group.command("status")
+def redis_status() -> None:
+    _run(redis_server.status, load_settings())
+
+
+@main.command("up")
+def up() -> None:
+    """Start Redis and the OpenSearch node (idempotent)."""
+    settings = load_settings()
+    _run(lambda: "redis: " + redis_server.start(settings))
+    _run(lambda: "opensearch: " + node.start(settings))
+
+
+@main.command("down")
+def down() -> None:
+    """Stop what `up` started."""
+    settings = load_settings()
+    _run(lambda: "opensearch: " + node.stop(settings))
+    if not settings.redis_url_given:
+        _run(lambda: "redis: " + redis_server.stop(settings))
+
+
+# ---------------------------------------------------------------- serving
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app with gunicorn (a production WSGI server, never Flask's debug server)."""
+    from gunicorn.app.wsgiapp import run
+
+    click.echo(f"Peerscope is serving at http://{host}:{port}/", err=True)
+    sys.argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+                "--threads", "4", "--timeout", "30", "--access-logfile", "-", "web:create_app()"]
+    run()
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker on the project's queue."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    settings = load_settings()
+    conn = Redis.from_url(settings.redis_url)
+    Worker([Queue(settings.queue_name, connection=conn)], connection=conn).work(burst=burst)
+
+
+def _register_feature_commands() -> None:
+    """Commands that live with their feature (indexing, evaluation) register here."""
+    from indexer.cli import index_commands
+
+    for command in index_commands():
+        main.add_command(command)
+
+
+_register_feature_commands()

@@ -1,0 +1,119 @@
+"""Index lifecycle: versioned physical indexes behind aliases.
+
+Physical name: `{prefix}{alias}-v{N}-{stamp}`. Code reads and writes the alias
+`{prefix}{alias}` only. A rebuild creates a new index with refresh off and no
+replicas, bulk-loads it, restores the settings, swaps the alias in one
+`update_aliases` call, then drops the previous index (warehouse's pattern).
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
+
+from opensearchpy import OpenSearch
+
+import mappings
+from peerscope.config import Settings
+
+BUILD_SETTINGS = {"index": {"refresh_interval": "-1", "number_of_replicas": 0}}
+SERVE_SETTINGS = {"index": {"refresh_interval": "1s", "number_of_replicas": 0}}
+
+
+def physical_name(settings: Settings, name: str, version: int, stamp: str | None = None) -> str:
+    stamp = stamp or datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+    return f"{settings.alias(name)}-v{version}-{stamp}"
+
+
+def create_index(client: OpenSearch, settings: Settings, name: str, building: bool = True) -> str:
+    """Create a new physical index for `name` from its latest mapping; returns its name."""
+    version = mappings.latest_version(name)
+    body = mappings.load(name, settings.embedding_dims, version)
+    if building:
+        body["settings"].setdefault("index", {}).update(BUILD_SETTINGS["index"])
+    index = physical_name(settings, name, version)
+    client.indices.create(index=index, body=body)
+    return index
+
+
+def indexes_behind(client: OpenSearch, alias: str) -> list[str]:
+    if not client.indices.exists_alias(name=alias):
+        return []
+    return sorted(client.indices.get_alias(name=alias).keys())
+
+
+def swap_aliases(client: OpenSearch, settings: Settings, new: dict[str, str], drop_old: bool = True) -> list[str]:
+    """Point each alias `name` at `new[name]` in ONE atomic call; returns the indexes it replaced."""
+    actions, old = [], []
+    for name, index in new.items():
+        alias = settings.alias(name)
+        for previous in indexes_behind(client, alias):
+            if previous != index:
+                actions.append({"remove": {"index": previous, "alias": alias}})
+                old.append(previous)
+        actions.append({"add": {"index": index, "alias": alias}})
+    client.indices.update_aliases(body={"actions": actions})
+    if drop_old and old:
+        client.indices.delete(index=",".join(old), ignore_unavailable=True)
+    return old
+
+
+def finish_build(client: OpenSearch, index: str) -> None:
+    """Restore serving settings on a freshly built index and make its documents visible."""
+    client.indices.put_settings(index=index, body=SERVE_SETTINGS)
+    client.indices.refresh(index=index)
+
+
+@contextmanager
+def building(client: OpenSearch, settings: Settings, names: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """Create new physical indexes for `names`; on success swap all aliases at once.
+
+    On any error the half-built indexes are deleted and the error re-raised,
+    so searches keep running on the old indexes throughout.
+    """
+    new = {name: create_index(client, settings, name) for name in names}
+    try:
+        yield new
+        for index in new.values():
+            finish_build(client, index)
+    except BaseException:
+        client.indices.delete(index=",".join(new.values()), ignore_unavailable=True)
+        raise
+    swap_aliases(client, settings, new)
+
+
+def ensure_aliases(client: OpenSearch, settings: Settings, names: tuple[str, ...] = mappings.INDEXES) -> dict[str, str]:
+    """Make sure each alias exists (an empty index if nothing was built yet); for incremental writes."""
+    out = {}
+    for name in names:
+        existing = indexes_behind(client, settings.alias(name))
+        if existing:
+            out[name] = existing[-1]
+        else:
+            index = create_index(client, settings, name, building=False)
+            client.indices.put_alias(index=index, name=settings.alias(name))
+            out[name] = index
+    return out
+
+
+def orphans(client: OpenSearch, settings: Settings, names: tuple[str, ...] = mappings.INDEXES,
+            older_than_s: float = 0) -> list[str]:
+    """Physical indexes of this prefix that no alias points at (left by an interrupted build)."""
+    found = []
+    now = time.time()
+    for name in names:
+        pattern = f"{settings.alias(name)}-v*"
+        info = client.indices.get(index=pattern, ignore_unavailable=True, allow_no_indices=True)
+        for index, meta in info.items():
+            if meta.get("aliases"):
+                continue
+            created = int(meta["settings"]["index"].get("creation_date", "0")) / 1000
+            if now - created >= older_than_s:
+                found.append(index)
+    return sorted(found)
+
+
+def drop_prefix(client: OpenSearch, settings: Settings) -> None:
+    """Delete every index of this prefix (tests and evaluation clean up with this)."""
+    client.indices.delete(index=f"{settings.index_prefix}*", ignore_unavailable=True, allow_no_indices=True)
