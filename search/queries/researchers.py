@@ -42,21 +42,29 @@ def split_name(q: str) -> tuple[list[str], list[str]]:
     return letters, words
 
 
+def initials_forms(letters: list[str], last: str) -> list[str]:
+    """The citation forms the indexer stores in `initials` ("S. Hu", "S Hu", "Hu S";
+    with several initials also the first alone), so a typed form matches exactly.
+    The keyword normalizer lowercases and folds both sides."""
+    forms: list[str] = []
+    for use in ((letters, letters[:1]) if len(letters) > 1 else (letters,)):
+        forms += [" ".join(f"{c}." for c in use) + f" {last}", " ".join(use) + f" {last}",
+                  f"{last} {''.join(use)}"]
+    return list(dict.fromkeys(forms))
+
+
 def _initials_clause(letters: list[str], words: list[str]) -> dict | None:
-    """Last name must match; the initials field or a first-name prefix must agree."""
+    """"S. Hu": an exact citation form, or a (fuzzy) last name whose first name
+    starts with the first initial."""
     if not letters or not words:
         return None
-    joined = "".join(letters)
-    forms = sorted({letters[0], joined, "".join(f"{c}." for c in letters),
-                    " ".join(f"{c}." for c in letters)})
-    return {"bool": {
-        "must": [{"match": {"last_name": {"query": " ".join(words), "fuzziness": "AUTO",
-                                          "prefix_length": 1, "operator": "and"}}}],
-        "should": [{"terms": {"initials": forms}},
-                   {"prefix": {"first_name": {"value": letters[0]}}}],
-        "minimum_should_match": 1,
-        "boost": 3.0,
-    }}
+    last = " ".join(words)
+    return {"bool": {"should": [
+        {"terms": {"initials": initials_forms(letters, last.lower())}},
+        {"bool": {"must": [{"match": {"last_name": {"query": last, "fuzziness": "AUTO",
+                                                    "prefix_length": 1, "operator": "and"}}}],
+                  "filter": [{"prefix": {"first_name": {"value": letters[0]}}}]}},
+    ], "minimum_should_match": 1, "boost": 3.0}}
 
 
 def _joined(text: str) -> str:
