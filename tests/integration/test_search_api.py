@@ -1,7 +1,8 @@
 """The JSON API against the real node, on small hand-built documents.
 
-The indexes are created from mappings/ under a unique test prefix, vectors
-come from the real model, and every index is deleted afterwards.
+The indexes are created from mappings/ under the session's test prefix
+(tests/conftest.py), vectors come from the real model, and every index is
+deleted afterwards.
 """
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ import uuid
 import pytest
 
 import mappings
-from peerscope.config import Settings, load_settings
-from search.client import make_client
+from peerscope.config import Settings
 from search.embedding import Embedder
 from web import create_app
 
@@ -95,13 +95,8 @@ def _person_doc(rid, vec):
 
 
 @pytest.fixture(scope="module")
-def env():
-    settings: Settings = load_settings().with_prefix(f"test-{uuid.uuid4().hex[:8]}-")
-    client = make_client(settings, timeout=30)
-    try:
-        client.info()
-    except Exception as exc:  # noqa: BLE001 - any failure means no node
-        pytest.skip(f"OpenSearch not reachable at {settings.opensearch_url}: {exc}")
+def env(settings: Settings, client):
+    """A test client over freshly built works/researchers indexes (session prefix)."""
     embedder = Embedder(settings)
     work_vecs = embedder.encode([f"{w[1]}. {w[2]}" for w in WORKS])
     people = list(PEOPLE)
@@ -291,7 +286,8 @@ def test_collaborator_filters(env):
 
 
 def test_missing_index_is_503(env):
-    app = create_app(load_settings().with_prefix(f"test-missing-{uuid.uuid4().hex[:6]}-"),
+    settings = env.application.extensions["peerscope"].settings
+    app = create_app(settings.with_prefix(f"{settings.index_prefix}missing-{uuid.uuid4().hex[:6]}-"),
                      embed=lambda t: [0.0] * 384)
     resp = app.test_client().get("/api/researchers?q=hu")
     assert resp.status_code == 503 and resp.get_json()["error"]["code"] == "index_unavailable"
