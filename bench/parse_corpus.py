@@ -34,6 +34,11 @@ def reason_kind(reason: str) -> str:
     return reason
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
@@ -52,7 +57,8 @@ def main() -> None:
     rejects: Counter[str] = Counter()
     types: Counter[str] = Counter()
     paths = source.collection_paths()
-    for result in tqdm(source.iter_collections(paths), total=len(paths), unit="file"):
+    progress = tqdm(source.iter_collections(paths), total=len(paths), unit="file", mininterval=1.0)
+    for result in progress:
         papers += result.papers_seen
         accepted += len(result.records)
         rejects.update(reason_kind(r.reason) for r in result.rejects)
@@ -87,7 +93,7 @@ def main() -> None:
         print(f"distinct researchers {researchers:>9,}  (with ORCID {with_orcid:,})")
         print("trust bands:", ", ".join(f"{b} {n:,}" for b, n in bands.most_common()))
     print(f"read + aggregate     {read_s:>9.1f} s")
-    print(f"wall time            {total_s:>9.1f} s")
+    print(f"wall time            {total_s:>9.1f} s  (CPU {cpu_seconds():.1f} s)")
     print(f"peak RSS             {peak_rss_mb():>9.0f} MiB")
 
 

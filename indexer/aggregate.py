@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from indexer.trust import trust_score
@@ -156,14 +156,16 @@ class Aggregator:
 
     def researchers(self) -> Iterator[dict[str, Any]]:
         """One researcher document per person, in first-seen order."""
+        # Every collaborator entry needs a display name: work each one out once.
+        names = {pid: " ".join(p.display()).strip() for pid, p in self._people.items()}
         for pid, person in self._people.items():
-            yield self._document(pid, person)
+            yield self._document(pid, person, names.__getitem__)
 
     def researcher(self, pid: str) -> dict[str, Any] | None:
         person = self._people.get(pid)
-        return self._document(pid, person) if person else None
+        return self._document(pid, person, self._name_of) if person else None
 
-    def _document(self, pid: str, p: _Person) -> dict[str, Any]:
+    def _document(self, pid: str, p: _Person, name_of: Callable[[str], str]) -> dict[str, Any]:
         first, last = p.display()
         name = f"{first} {last}".strip()
         variants = [name, *(f"{f} {la}".strip() for f, la in p.names), *p.spellings,
@@ -191,7 +193,7 @@ class Aggregator:
             "last_year": p.last_year,
             "venues": sorted(p.venues),
             "collaborators": [
-                {"id": other, "name": self._name_of(other), "count": count,
+                {"id": other, "name": name_of(other), "count": count,
                  "first_year": fy, "last_year": ly}
                 for other, count, fy, ly in collaborators[: self.max_collaborators]
             ],

@@ -17,8 +17,9 @@ COAUTHORS_POINTS, COAUTHORS_FULL = 15.0, 50
 AFFILIATION_POINTS = 10.0
 CLAIMED_POINTS = 15.0
 
-# (lowest score, band); checked from the top.
-BANDS = ((75, "Highly established"), (50, "Established"), (25, "Emerging"), (0, "New"))
+# (lowest score, band); checked from the top. 70 is the most an unclaimed profile without
+# ORCID can reach, so a prolific author is "Highly established" without linking anything.
+BANDS = ((70, "Highly established"), (45, "Established"), (20, "Emerging"), (0, "New"))
 
 
 def _log_share(count: int, full: int) -> float:

@@ -79,6 +79,15 @@ def anthology_id(collection_id: str, volume_id: str, paper_id: str) -> str:
     return f"{collection_id}-{vol}{num:03d}"
 
 
+def clean_affiliation(text: str | None) -> str | None:
+    """Whitespace-normalised, with repeated comma-separated parts dropped: upstream has
+    ~770 slots like "Tsinghua University, Tsinghua University" that would split one
+    institution into two."""
+    parts = [p for p in (normalise_space(p) for p in (text or "").split(",")) if p]
+    unique = {p.casefold(): p for p in reversed(parts)}  # first spelling of each part wins
+    return ", ".join(unique[k] for k in dict.fromkeys(p.casefold() for p in parts)) or None
+
+
 def _clean_orcid(value: Any) -> str | None:
     match = _ORCID_IN.search(str(value or ""))
     return match.group(1).upper() if match else None
@@ -372,7 +381,7 @@ class AnthologySource:
             "last": shown_last,
             "as_written": full_name(first, last),
             "orcid": _clean_orcid(el.get("orcid")) or (person.orcid if person else None),
-            "affiliation": element_text(kids.get("affiliation")),
+            "affiliation": clean_affiliation(element_text(kids.get("affiliation"))),
         }
 
 

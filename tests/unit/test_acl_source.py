@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.records import Reject
-from indexer.sources.acl import AnthologySource, anthology_id, slugify
+from indexer.sources.acl import AnthologySource, anthology_id, clean_affiliation, slugify
 
 pytestmark = pytest.mark.unit
 
@@ -252,6 +252,16 @@ def test_author_orcid_affiliation_and_script_variants(source):
 ])
 def test_slugify(text, slug):
     assert slugify(text) == slug
+
+
+@pytest.mark.parametrize("text, cleaned", [
+    ("Tsinghua University, Tsinghua University", "Tsinghua University"),
+    ("University of California, San Diego, University of California, San Diego",
+     "University of California, San Diego"),
+    (" Dept. of CS,\n MIT ", "Dept. of CS, MIT"), ("  ", None), (None, None),
+])
+def test_clean_affiliation(text, cleaned):
+    assert clean_affiliation(text) == cleaned
 
 
 # ------------------------------------------------------------------ ids and types

@@ -42,6 +42,12 @@ def test_everything_maxed_and_claimed_is_100_l3():
     assert result["level"] == "L3" and result["claimed"] is True
 
 
+def test_prolific_author_without_orcid_reaches_the_top_band():
+    result = score(first_year=1990, last_year=2024, works_count=400, venues_count=30,
+                   collaborators_count=480, affiliation="IIT Bombay")
+    assert result["score"] == 70 and result["band"] == "Highly established" and result["level"] == "L1"
+
+
 def test_claiming_adds_points_and_raises_the_level():
     base = dict(first_year=2020, last_year=2021, works_count=2, venues_count=1, collaborators_count=3,
                 affiliation=None)
@@ -50,9 +56,9 @@ def test_claiming_adds_points_and_raises_the_level():
     assert (unclaimed["level"], claimed["level"]) == ("L1", "L3")
 
 
-@pytest.mark.parametrize("value, band", [(0, "New"), (24, "New"), (25, "Emerging"), (49, "Emerging"),
-                                         (50, "Established"), (74, "Established"),
-                                         (75, "Highly established"), (100, "Highly established")])
+@pytest.mark.parametrize("value, band", [(0, "New"), (19, "New"), (20, "Emerging"), (44, "Emerging"),
+                                         (45, "Established"), (69, "Established"),
+                                         (70, "Highly established"), (100, "Highly established")])
 def test_band_thresholds(value, band):
     assert band_for(value) == band
 
