@@ -1,6 +1,135 @@
-"""CLI commands of the indexer."""
+"""`peerscope index` and `peerscope rejects`."""
 from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+
+import click
+from redis import Redis, RedisError
+from tqdm import tqdm
+
+from indexer import spool
+from indexer.incremental import update_files
+from indexer.jobs import (BuildLocked, acquire_lock, enqueue_build, lock_key, new_build_id, publish_rejects,
+                          rejects_key, release_lock)
+from indexer.plan import Options, plan_files
+from indexer.stages import build_indexes, read_file
+from peerscope.config import Settings, load_settings
+
+
+def _settings(prefix: str | None) -> Settings:
+    settings = load_settings()
+    return replace(settings, index_prefix=prefix) if prefix else settings
+
+
+def _bar(label: str, total: int):
+    bar = tqdm(total=total, desc=label, unit="doc", dynamic_ncols=True, file=sys.stderr)
+    return bar.update
+
+
+def print_reconciliation(report: dict) -> None:
+    for entity in ("works", "researchers"):
+        r = report[entity]
+        ok = r["read"] == r["indexed"] + r["rejected"]
+        extra = f" (skipped by year filter: {r['skipped_by_year']})" if r.get("skipped_by_year") else ""
+        click.echo(f"{entity}: read {r['read']} = indexed {r['indexed']} + rejected {r['rejected']}"
+                   f"{'' if ok else '  MISMATCH'}{extra}")
+    if "collections" in report:
+        c = report["collections"]
+        click.echo(f"collection files: {c['read']} read, {c['rejected']} rejected whole; topics: {report['topics']}")
+
+
+def run_in_process(settings: Settings, options: Options, conn: Redis | None) -> dict:
+    tasks = plan_files(settings.data_dir, options)
+    build_id = new_build_id()
+    folder = spool.build_dir(settings, build_id)
+    if conn is not None:
+        acquire_lock(conn, settings, build_id)
+    try:
+        with tqdm(total=len(tasks), desc="reading + embedding", unit="file", dynamic_ncols=True,
+                  file=sys.stderr) as bar:
+            for task in tasks:
+                stats = read_file(settings, folder, task, options.year_from, options.year_to)
+                bar.set_postfix(papers=stats["accepted"], refresh=False)
+                bar.update(1)
+        report = build_indexes(settings, folder, progress=_bar)
+        if conn is not None:
+            publish_rejects(conn, settings, report["rejects"])
+        return report
+    finally:
+        if conn is not None:
+            release_lock(conn, settings, build_id)
+
+
+def _redis(settings: Settings) -> Redis | None:
+    conn = Redis.from_url(settings.redis_url, socket_connect_timeout=2)
+    try:
+        conn.ping()
+        return conn
+    except RedisError:
+        return None
+
+
+@click.command("index")
+@click.option("--sample", type=int, help="Index about this many papers (whole collections, newest first).")
+@click.option("--year-from", type=int, help="Only papers from this year on.")
+@click.option("--year-to", type=int, help="Only papers up to this year (e.g. 2022 for temporal evaluation).")
+@click.option("--files", multiple=True, help="Incremental: re-read these collection files (e.g. 2022.acl.xml).")
+@click.option("--prefix", help="Index prefix (default: PEERSCOPE_INDEX_PREFIX).")
+@click.option("--queue", "use_queue", is_flag=True, help="Enqueue RQ jobs for `peerscope worker`s instead of running here.")
+@click.option("--unlock", is_flag=True, help="Clear a stale reindex lock and exit.")
+def index_command(sample, year_from, year_to, files, prefix, use_queue, unlock) -> None:
+    """Build the works and researchers indexes from the ACL Anthology (in-process by default)."""
+    settings = _settings(prefix)
+    conn = _redis(settings)
+    if unlock:
+        if conn is None:
+            sys.exit("error: Redis is not reachable")
+        conn.delete(lock_key(settings))
+        click.echo("lock cleared")
+        return
+    options = Options(sample=sample, year_from=year_from, year_to=year_to, files=tuple(files))
+    started = time.monotonic()
+    try:
+        if files:
+            report = update_files(settings, [t.path for t in plan_files(settings.data_dir, options)])
+        elif use_queue:
+            if conn is None:
+                sys.exit(f"error: Redis at {settings.redis_url} is not reachable; jobs cannot be enqueued")
+            build_id, file_jobs, final = enqueue_build(settings, options, conn)
+            click.echo(f"enqueued build {build_id}: {len(file_jobs)} file jobs and {final.id}; "
+                       f"run `peerscope worker` to process them")
+            return
+        else:
+            if conn is None:
+                click.echo(f"warning: Redis at {settings.redis_url} is not reachable: no lock, rejects kept on disk only",
+                           err=True)
+            click.echo(f"indexing {options.describe()} from {settings.data_dir} into prefix '{settings.index_prefix}'",
+                       err=True)
+            report = run_in_process(settings, options, conn)
+    except (BuildLocked, FileNotFoundError, RuntimeError) as exc:
+        sys.exit(f"error: {exc}")
+    print_reconciliation(report)
+    click.echo(f"done in {time.monotonic() - started:.1f} s")
+
+
+@click.command("rejects")
+@click.option("--prefix", help="Index prefix (default: PEERSCOPE_INDEX_PREFIX).")
+@click.option("--limit", default=20, show_default=True)
+def rejects_command(prefix, limit) -> None:
+    """Show the records the last build set aside, with their reasons."""
+    settings = _settings(prefix)
+    conn = _redis(settings)
+    if conn is not None and conn.exists(rejects_key(settings)):
+        items = [json.loads(x) for x in conn.lrange(rejects_key(settings), 0, -1)]
+    else:
+        items = spool.read_rejects(spool.current_dir(settings))
+    click.echo(f"{len(items)} rejects")
+    for r in items[:limit]:
+        click.echo(f"- [{r['entity']}] {r['source']} {r.get('record_id') or ''}: {r['reason']}")
 
 
 def index_commands() -> list:
-    return []
+    return [index_command, rejects_command]

@@ -1,0 +1,75 @@
+"""Incremental update: re-read a few collection files and update what they touch.
+
+The works of those files are rewritten in place (behind the live aliases) and
+every researcher who appears in them, before or after the change, is
+re-aggregated from all of their works in the current spool. Topics come from
+the model saved by the last full build, so topic ids stay stable.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+from indexer import spool
+from indexer.aggregate import Aggregator
+from indexer.embed import work_text
+from indexer.plan import FileTask
+from indexer.stages import Rejects, _source, embedder_for, enrich, read_file, researcher_docs, work_docs
+from indexer.topics import TopicModel
+from indexer.write import bulk_index
+from peerscope.config import Settings
+from search.client import make_client
+
+
+def _file_records(folder: Path, name: str) -> list[dict[str, Any]]:
+    path = folder / "records" / f"{name}.jsonl.gz"
+    if not path.exists():
+        return []
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def update_files(settings: Settings, paths: list[Path]) -> dict[str, Any]:
+    current = spool.current_dir(settings)
+    if not (current / "topics" / "topics.json").exists():
+        raise RuntimeError("no full build yet for this prefix: run `peerscope index` once before --files")
+    model = TopicModel.load(current / "topics")
+    before = {p.name: _file_records(current, p.name) for p in paths}
+    stats = [read_file(settings, current, FileTask(p)) for p in paths]
+    after = {p.name: _file_records(current, p.name) for p in paths}
+
+    changed = [r for recs in after.values() for r in recs]
+    affected = {a["id"] for recs in (*before.values(), *after.values()) for r in recs for a in r["authors"]}
+    gone = {r["id"] for recs in before.values() for r in recs} - {r["id"] for r in changed}
+
+    # Every work of every affected person, from the whole current spool.
+    theirs = [r for r in spool.iter_records(current) if any(a["id"] in affected for a in r["authors"])]
+    embedder = embedder_for(settings)
+    vectors = embedder.encode_cached([work_text(r["title"], r.get("abstract")) for r in theirs])
+    row_of, topics_of = enrich(theirs, vectors, model)
+    aggregator = Aggregator(known_variants=_source(settings.data_dir).people.known_variants())
+    for record in theirs:
+        aggregator.add(record)
+
+    rejects = Rejects(current)
+    client = make_client(settings, timeout=120)
+    changed_rows = [row_of[r["id"]] for r in changed]
+    works_written = bulk_index(
+        client, settings.alias("works"),
+        work_docs(changed, vectors[changed_rows], topics_of, model),
+        on_reject=lambda rid, why: rejects.add("work", "bulk", rid, f"engine refused: {why}"))
+    for wid in gone:
+        client.delete(index=settings.alias("works"), id=wid, ignore=[404])
+    researchers_written = bulk_index(
+        client, settings.alias("researchers"),
+        researcher_docs(aggregator, sorted(affected), row_of, topics_of, vectors, model, rejects),
+        on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"))
+    client.indices.refresh(index=f"{settings.alias('works')},{settings.alias('researchers')}")
+    return {
+        "works": {"read": sum(s["read"] for s in stats), "indexed": works_written,
+                  "rejected": sum(s["rejected"] for s in stats), "removed": len(gone)},
+        "researchers": {"read": len(affected), "indexed": researchers_written,
+                        "rejected": len(affected) - researchers_written},
+    }

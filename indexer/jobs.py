@@ -1,0 +1,116 @@
+"""RQ jobs of an index build and the code that enqueues them.
+
+Jobs take plain values (prefix, build id, file name), never objects, and
+rebuild their settings from the environment. Job ids are deterministic, so a
+second enqueue of the same build is refused by RQ instead of duplicating work.
+A Redis lock keeps two full builds of one prefix from running at once; the
+final job releases it.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from redis import Redis
+from rq import Queue, Retry
+
+from indexer import spool
+from indexer.plan import FileTask, Options, plan_files
+from indexer.stages import build_indexes, read_file
+from peerscope.config import Settings, load_settings
+
+LOCK_TTL_S = 3 * 3600
+FILE_JOB_TIMEOUT_S = 1800
+BUILD_JOB_TIMEOUT_S = 3 * 3600
+
+
+class BuildLocked(RuntimeError):
+    """Another full build of the same index prefix is running."""
+
+
+def lock_key(settings: Settings) -> str:
+    return f"{settings.index_prefix}reindex-lock"
+
+
+def rejects_key(settings: Settings) -> str:
+    return f"{settings.index_prefix}rejects"
+
+
+def acquire_lock(conn: Redis, settings: Settings, build_id: str) -> None:
+    if not conn.set(lock_key(settings), build_id, nx=True, ex=LOCK_TTL_S):
+        holder = conn.get(lock_key(settings))
+        raise BuildLocked(f"a full reindex is already running (build {holder.decode() if holder else '?'}); "
+                          f"wait for it or clear it with `peerscope index --unlock`")
+
+
+def release_lock(conn: Redis, settings: Settings, build_id: str) -> None:
+    # Only the holder may release: compare and delete in one step.
+    conn.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+              1, lock_key(settings), build_id)
+
+
+def publish_rejects(conn: Redis, settings: Settings, rejects: list[dict]) -> None:
+    key = rejects_key(settings)
+    pipe = conn.pipeline()
+    pipe.delete(key)
+    for chunk in range(0, len(rejects), 1000):
+        pipe.rpush(key, *[json.dumps(r, ensure_ascii=False) for r in rejects[chunk:chunk + 1000]])
+    pipe.execute()
+
+
+def new_build_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+# ---------------------------------------------------------------- job functions (run by workers)
+
+def _settings(prefix: str) -> Settings:
+    return replace(load_settings(), index_prefix=prefix)
+
+
+def read_file_job(prefix: str, build_id: str, path: str, limit: int | None,
+                  year_from: int | None, year_to: int | None) -> dict:
+    settings = _settings(prefix)
+    return read_file(settings, spool.build_dir(settings, build_id), FileTask(Path(path), limit), year_from, year_to)
+
+
+def build_indexes_job(prefix: str, build_id: str) -> dict:
+    settings = _settings(prefix)
+    conn = Redis.from_url(settings.redis_url)
+    try:
+        report = build_indexes(settings, spool.build_dir(settings, build_id))
+        publish_rejects(conn, settings, report["rejects"])
+        conn.set(f"{prefix}last-build", json.dumps({k: v for k, v in report.items() if k != "rejects"}))
+        return {k: v for k, v in report.items() if k != "rejects"}
+    finally:
+        release_lock(conn, settings, build_id)
+
+
+# ---------------------------------------------------------------- enqueueing
+
+def enqueue_build(settings: Settings, options: Options, conn: Redis) -> tuple[str, list, object]:
+    """One job per collection file, then the index-building job that depends on all of them."""
+    tasks = plan_files(settings.data_dir, options)
+    build_id = new_build_id()
+    acquire_lock(conn, settings, build_id)
+    try:
+        queue = Queue(settings.queue_name, connection=conn)
+        file_jobs = [
+            queue.enqueue(read_file_job, settings.index_prefix, build_id, str(t.path), t.limit,
+                          options.year_from, options.year_to,
+                          job_id=f"{settings.index_prefix}{build_id}-read-{t.path.stem}",
+                          job_timeout=FILE_JOB_TIMEOUT_S, retry=Retry(max=2, interval=[5, 30]),
+                          result_ttl=86400, failure_ttl=7 * 86400)
+            for t in tasks
+        ]
+        final = queue.enqueue(build_indexes_job, settings.index_prefix, build_id,
+                              job_id=f"{settings.index_prefix}{build_id}-build", depends_on=file_jobs,
+                              job_timeout=BUILD_JOB_TIMEOUT_S, retry=Retry(max=1, interval=[30]),
+                              result_ttl=86400, failure_ttl=7 * 86400)
+    except BaseException:
+        release_lock(conn, settings, build_id)
+        raise
+    return build_id, file_jobs, final

@@ -1,0 +1,186 @@
+"""The two stages of an index build.
+
+1. `read_file`: one collection file -> validated records + rejects in the spool,
+   and its texts embedded (which fills the embedding cache). One RQ job each.
+2. `build_indexes`: all spooled records -> topics, researcher aggregates,
+   profile vectors -> new versioned indexes -> one atomic alias swap.
+"""
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from indexer import spool
+from indexer.aggregate import Aggregator, work_document
+from indexer.embed import Embedder, work_text
+from indexer.plan import FileTask
+from indexer.sources.acl import AnthologySource
+from indexer.topics import TopicModel, fit_topics
+from indexer.write import bulk_index
+from peerscope.config import Settings
+from search import lifecycle
+from search.client import make_client
+
+RESEARCHER_TOPICS = 5
+Progress = Callable[[int], None]
+
+
+@lru_cache(maxsize=4)
+def embedder_for(settings: Settings) -> Embedder:
+    """One embedder (one loaded model) per process and configuration."""
+    return Embedder.from_settings(settings)
+
+
+@lru_cache(maxsize=2)
+def _source(data_dir: Path) -> AnthologySource:
+    # Per-file jobs only need people and venues; duplicates across files are caught in stage 2.
+    return AnthologySource(data_dir)
+
+
+def read_file(settings: Settings, folder: Path, task: FileTask,
+              year_from: int | None = None, year_to: int | None = None) -> dict[str, Any]:
+    """Stage 1 for one collection file; returns its counts."""
+    source = _source(settings.data_dir)
+    source.seen_ids.clear()
+    result = source.read_collection(task.path)
+    records, skipped = [], 0
+    for record in result.records:
+        if (year_from and record["year"] < year_from) or (year_to and record["year"] > year_to):
+            skipped += 1
+        else:
+            records.append(record)
+    rejects = [r.to_dict() for r in result.rejects]
+    if task.limit is not None:  # a sample reads only the first papers of its last file
+        records = records[: task.limit]
+        read = len(records) + sum(1 for r in rejects if r["entity"] == "work")
+    else:
+        read = result.papers_seen - skipped
+    embedder_for(settings).encode_cached([work_text(r["title"], r.get("abstract")) for r in records])
+    stats = {"source": task.path.name, "read": read, "accepted": len(records),
+             "rejected": len(rejects), "skipped_by_year": skipped}
+    spool.write_file_result(folder, task.path.name, records, rejects, stats)
+    return stats
+
+
+class Rejects:
+    """Collects rejects of stage 2 (duplicates, engine refusals) beside those of stage 1."""
+
+    def __init__(self, folder: Path):
+        self.items = spool.read_rejects(folder)
+
+    def add(self, entity: str, source: str, record_id: str | None, reason: str) -> None:
+        self.items.append({"entity": entity, "source": source, "record_id": record_id, "reason": reason})
+
+    def count(self, entity: str) -> int:
+        return sum(1 for r in self.items if r["entity"] == entity)
+
+
+def load_corpus(folder: Path, rejects: Rejects) -> list[dict[str, Any]]:
+    """All spooled records, duplicates across files rejected (first one wins)."""
+    seen: dict[str, str] = {}
+    records = []
+    for record in spool.iter_records(folder):
+        first = seen.get(record["id"])
+        if first is not None:
+            rejects.add("work", record.get("source", "?"), record["id"], f"duplicate paper id (first read from {first})")
+            continue
+        seen[record["id"]] = record.get("source", "?")
+        records.append(record)
+    return records
+
+
+def researcher_topics(work_ids: list[str], topics_of: dict[str, list[str]]) -> list[str]:
+    counts = Counter(t for wid in work_ids for t in topics_of.get(wid, ()))
+    return [t for t, _ in counts.most_common(RESEARCHER_TOPICS)]
+
+
+def profile_vector(work_ids: list[str], row_of: dict[str, int], vectors: np.ndarray) -> list[float] | None:
+    rows = [row_of[w] for w in work_ids if w in row_of]
+    if not rows:
+        return None
+    v = vectors[rows].mean(axis=0)
+    norm = float(np.linalg.norm(v))
+    return (v / norm).tolist() if norm > 0 else None
+
+
+def enrich(records: list[dict[str, Any]], vectors: np.ndarray, model: TopicModel):
+    """Row of each work in `vectors`, and the topics assigned to each work."""
+    row_of = {r["id"]: i for i, r in enumerate(records)}
+    assigned = model.assign(vectors)
+    topics_of = {r["id"]: t for r, t in zip(records, assigned)}
+    return row_of, topics_of
+
+
+def work_docs(records, vectors, topics_of, model: TopicModel):
+    for i, record in enumerate(records):
+        doc = work_document(record)
+        doc["topics"] = topics_of.get(record["id"], [])
+        doc["topic_labels"] = model.labels(doc["topics"])
+        doc["embedding"] = vectors[i].tolist()
+        yield doc
+
+
+def researcher_docs(aggregator: Aggregator, ids, row_of, topics_of, vectors, model: TopicModel, rejects: Rejects):
+    for doc in (aggregator.researcher(pid) for pid in ids) if ids is not None else aggregator.researchers():
+        if doc is None:
+            continue
+        if not doc["name"].strip():
+            rejects.add("researcher", "aggregate", doc["id"], "no name in any of their works")
+            continue
+        doc["topics"] = researcher_topics(doc["work_ids"], topics_of)
+        doc["topic_labels"] = model.labels(doc["topics"])
+        vector = profile_vector(doc["work_ids"], row_of, vectors)
+        if vector is not None:
+            doc["embedding"] = vector
+        yield doc
+
+
+def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int], Progress] | None = None,
+                  ) -> dict[str, Any]:
+    """Stage 2: write new indexes from the spool and swap the aliases; returns the reconciliation."""
+    progress = progress or (lambda label, total: (lambda n: None))
+    rejects = Rejects(folder)
+    stats = spool.read_stats(folder)
+    records = load_corpus(folder, rejects)
+    texts = [work_text(r["title"], r.get("abstract")) for r in records]
+    vectors = embedder_for(settings).encode_cached(texts)
+    model = fit_topics(texts, vectors, seed=0)
+    model.save(folder / "topics")
+    row_of, topics_of = enrich(records, vectors, model)
+
+    known = _source(settings.data_dir).people.known_variants()
+    aggregator = Aggregator(known_variants=known)
+    for record in records:
+        aggregator.add(record)
+    people = len(aggregator)
+
+    client = make_client(settings, timeout=120)
+    with lifecycle.building(client, settings, ("works", "researchers")) as new:
+        works_written = bulk_index(
+            client, new["works"], work_docs(records, vectors, topics_of, model),
+            on_reject=lambda rid, why: rejects.add("work", "bulk", rid, f"engine refused: {why}"),
+            on_done=progress("writing works", len(records)))
+        researchers_written = bulk_index(
+            client, new["researchers"],
+            researcher_docs(aggregator, None, row_of, topics_of, vectors, model, rejects),
+            on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"),
+            on_done=progress("writing researchers", people))
+    works_read = sum(s["read"] for s in stats)
+    report = {
+        "works": {"read": works_read, "indexed": works_written, "rejected": rejects.count("work"),
+                  "skipped_by_year": sum(s["skipped_by_year"] for s in stats)},
+        "researchers": {"read": people, "indexed": researchers_written, "rejected": rejects.count("researcher")},
+        "collections": {"read": len(stats), "rejected": rejects.count("collection")},
+        "topics": len(model),
+        "rejects": rejects.items,
+    }
+    spool.promote(settings, folder)
+    topics_home = settings.cache_dir / "topics" / settings.index_prefix.rstrip("-")
+    shutil.rmtree(topics_home, ignore_errors=True)
+    model.save(topics_home)
+    return report
