@@ -88,6 +88,11 @@ def clean_affiliation(text: str | None) -> str | None:
     return ", ".join(unique[k] for k in dict.fromkeys(p.casefold() for p in parts)) or None
 
 
+def _yaml_text(value: Any) -> str:
+    """YAML may hand back numbers or booleans for bare scalars; names are text."""
+    return "" if value is None else normalise_space(str(value))
+
+
 def _clean_orcid(value: Any) -> str | None:
     match = _ORCID_IN.search(str(value or ""))
     return match.group(1).upper() if match else None
@@ -132,17 +137,18 @@ class PersonIndex:
         with path.open(encoding="utf-8") as fh:
             return cls(yaml.load(fh, Loader=_YamlLoader) or [])
 
-    def _add(self, entry: dict[str, Any]) -> None:
-        canonical = entry.get("canonical") or {}
-        names = [canonical, *(entry.get("variants") or [])]
-        keys = [(normalise_space(n.get("first")), normalise_space(n.get("last"))) for n in names]
+    def _add(self, entry: Any) -> None:
+        if not isinstance(entry, dict) or not isinstance(entry.get("canonical"), dict):
+            return  # not a person entry; nothing to resolve against
+        names = [entry["canonical"], *(n for n in entry.get("variants") or [] if isinstance(n, dict))]
+        keys = [(_yaml_text(n.get("first")), _yaml_text(n.get("last"))) for n in names]
         first, last = keys[0]
-        pid = entry.get("id") or slugify(full_name(first, last))
+        pid = _yaml_text(entry.get("id")) or slugify(full_name(first, last))
         if not pid:
             return
         spellings = tuple(dict.fromkeys(full_name(f, la) for f, la in keys))
         self.by_id[pid] = Person(pid, first, last, _clean_orcid(entry.get("orcid")),
-                                 normalise_space(entry.get("institution")) or None, spellings)
+                                 _yaml_text(entry.get("institution")) or None, spellings)
         for key in keys:
             self._by_name.setdefault(key, set()).add(pid)
 
@@ -158,7 +164,8 @@ class PersonIndex:
         if ids and len(ids) == 1:
             pid = next(iter(ids))
             return pid, self.by_id[pid]
-        return slugify(full_name(first, last)), None
+        pid = slugify(full_name(first, last))
+        return pid, self.by_id.get(pid)
 
     def known_variants(self) -> dict[str, tuple[str, ...]]:
         """Person id -> all yaml spellings, for researcher documents."""
@@ -184,6 +191,8 @@ def load_venues(folder: Path) -> dict[str, Venue]:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader) or {}
         except (yaml.YAMLError, OSError, UnicodeError):
             continue  # an unreadable venue file only costs us its display name
+        if not isinstance(data, dict):
+            continue
         venues[path.stem] = Venue(path.stem, str(data.get("name") or path.stem),
                                   str(data.get("acronym") or path.stem),
                                   data.get("type") == "journal", bool(data.get("is_toplevel")))

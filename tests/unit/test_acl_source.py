@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.records import Reject
-from indexer.sources.acl import AnthologySource, anthology_id, clean_affiliation, slugify
+from indexer.sources.acl import (AnthologySource, PersonIndex, anthology_id, clean_affiliation,
+                                 slugify)
 
 pytestmark = pytest.mark.unit
 
@@ -242,6 +243,18 @@ def test_author_orcid_affiliation_and_script_variants(source):
     assert mille["affiliation"] == "Universitat Pompeu Fabra"
     assert (wang["id"], wang["name"], wang["affiliation"]) == ("shan-wang", "Shan Wang", None)
     assert zhou["id"] == "国江-周"  # no Latin letters to fold: keep the script
+
+
+def test_person_index_tolerates_odd_entries_and_keeps_homonyms_apart():
+    index = PersonIndex([
+        "junk", {"canonical": "x"}, {"canonical": {"first": "Yes", "last": 1}},
+        {"canonical": {"first": "Wei", "last": "Ai"}, "id": "wei-ai", "orcid": "0000-0001-2345-6789"},
+        {"canonical": {"first": "Wei", "last": "Ai"}, "id": "wei-ai-umich"},
+    ])
+    assert index.resolve("Yes", "1", None)[0] == "yes-1"
+    pid, person = index.resolve("Wei", "Ai", None)  # ambiguous: the plain slug, which has an entry
+    assert pid == "wei-ai" and person.orcid == "0000-0001-2345-6789"
+    assert index.resolve("Wei", "Ai", "wei-ai-umich")[0] == "wei-ai-umich"
 
 
 @pytest.mark.parametrize("text, slug", [
