@@ -33,7 +33,7 @@ class Services:
 def create_app(settings: Settings | None = None, *,
                embed: Callable[[str], list[float]] | None = None) -> Flask:
     """Build the app. `embed` replaces the model-backed query embedder (tests, tools)."""
-    from web import api, errors  # imported here so `import web` stays cheap
+    from web import api, errors, pages  # imported here so `import web` stays cheap
 
     settings = settings or load_settings()
     app = Flask(__name__)
@@ -49,5 +49,5 @@ def create_app(settings: Settings | None = None, *,
     )
     errors.register(app)
     app.register_blueprint(api.bp)
-    # HTML pages: register `web.pages.bp` here once that blueprint exists.
+    app.register_blueprint(pages.bp)
     return app

@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint
 
 from web import openapi
-from web.api import researchers, works
+from web.api import graph, researchers, works
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.register_blueprint(researchers.bp)
 bp.register_blueprint(works.bp)
+bp.register_blueprint(graph.bp)
 bp.register_blueprint(openapi.bp)

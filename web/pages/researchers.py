@@ -1,0 +1,102 @@
+"""Researcher pages: the profile, all works (paged), recommended collaborators, follow and claim.
+
+The profile is one msearch: the researcher document and one page of their
+newest works (never all of a prolific author's works). Collaborator
+recommendations take several engine calls, so the profile loads them
+afterwards from /researchers/<id>/recommended, which is also a page of its own.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from search import recommend
+from search import results as R
+from search.errors import NotFound
+from search.queries import researchers as RQ
+from web.pages import queries as PQ
+from web.pages.common import page_arg, services, valid_id
+
+bp = Blueprint("researchers", __name__, url_prefix="/researchers")
+
+PROFILE_WORKS, WORKS_PAGE = 8, 25
+CLOSE_COLLABORATORS = 12
+RECOMMENDED = 6
+# the profile needs neither vectors nor the long id/title lists
+PROFILE_EXCLUDES = [*R.HEAVY_FIELDS, "work_ids", "recent_titles", "collaborator_ids"]
+WORK_SOURCE = ["id", "title", "year", "type", "venue_ids", "venue_names", "booktitle",
+               "authors.id", "authors.name", "abstract", "doi", "topic_labels"]
+
+
+def _load(researcher_id: str, works_page: int, works_size: int) -> tuple[dict, dict]:
+    """(researcher, {"results", "total", "page", "size", "next"}) in one round trip."""
+    if not valid_id(researcher_id):
+        raise NotFound("researcher", researcher_id[:64])
+    s = services()
+    person, listed = PQ.multi_search(s.opensearch, [
+        (s.settings.alias("researchers"),
+         RQ.by_ids_body([researcher_id], source={"excludes": PROFILE_EXCLUDES})),
+        (s.settings.alias("works"),
+         PQ.works_by_author(researcher_id, WORK_SOURCE, size=works_size,
+                            from_=(works_page - 1) * works_size)),
+    ])
+    found = [h for h in R.hits(person) if h["_id"] == researcher_id]
+    if not found:
+        raise NotFound("researcher", researcher_id)
+    doc = R.to_result(found[0])
+    total = R.total(listed)
+    more = works_page * works_size < total
+    works = {"results": [R.to_result(h) for h in R.hits(listed)], "total": total,
+             "page": works_page, "size": works_size, "next": works_page + 1 if more else None}
+    return doc, works
+
+
+def close_collaborators(doc: dict) -> list[dict]:
+    """Co-authors, most shared works first, then the most recent."""
+    return sorted((c for c in doc.get("collaborators") or [] if c.get("id")),
+                  key=lambda c: (-(c.get("count") or 0), -(c.get("last_year") or 0), c.get("name") or ""))
+
+
+def topics(doc: dict) -> list[dict]:
+    ids = doc.get("topics") or []
+    labels = doc.get("topic_labels") or []
+    return [{"id": ids[i] if i < len(ids) else label, "label": label} for i, label in enumerate(labels)]
+
+
+@bp.get("/<researcher_id>")
+def profile(researcher_id: str):
+    doc, works = _load(researcher_id, 1, PROFILE_WORKS)
+    return render_template("researcher.html", r=doc, works=works, topics=topics(doc),
+                           collaborators=close_collaborators(doc), close=CLOSE_COLLABORATORS)
+
+
+@bp.get("/<researcher_id>/works")
+def works_page(researcher_id: str):
+    page = page_arg()
+    doc, works = _load(researcher_id, page, WORKS_PAGE)
+    if page > 1 and not works["results"]:
+        abort(404)
+    return render_template("researcher_works.html", r=doc, works=works)
+
+
+@bp.get("/<researcher_id>/recommended")
+def recommended(researcher_id: str):
+    if not valid_id(researcher_id):
+        raise NotFound("researcher", researcher_id[:64])
+    s = services()
+    recs = recommend.recommend_collaborators(s.opensearch, s.settings, researcher_id,
+                                             {"size": RECOMMENDED})
+    fragment = request.args.get("fragment") == "1"
+    return render_template("recommended_fragment.html" if fragment else "recommended.html",
+                           recs=recs["results"], seed=recs["seed"], researcher_id=researcher_id)
+
+
+@bp.get("/<researcher_id>/follow")
+def follow(researcher_id: str):
+    doc, _ = _load(researcher_id, 1, 1)
+    return render_template("account_soon.html", r=doc, action="follow")
+
+
+@bp.get("/<researcher_id>/claim")
+def claim(researcher_id: str):
+    doc, _ = _load(researcher_id, 1, 1)
+    return render_template("account_soon.html", r=doc, action="claim")
