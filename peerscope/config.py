@@ -49,6 +49,18 @@ class Settings:
     request_timeout: float = 5.0
     secret_key: str = "dev-only-not-secret"
     queue_name: str = "peerscope"
+    # Accounts (web/accounts, docs/ACCOUNTS.md): relational store, mail, admins.
+    database_url: str = ""  # empty: SQLite file in state_dir (see `accounts_database_url`)
+    mail_backend: str = "outbox"  # outbox (files in state_dir/outbox) | smtp
+    mail_from: str = "Peerscope <no-reply@peerscope.local>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    admin_emails: tuple[str, ...] = ()
+    public_url: str = ""  # base of links in mail; empty: the address of the request
+    session_cookie_secure: bool = False
 
     @property
     def node_dir(self) -> Path:
@@ -57,6 +69,14 @@ class Settings:
     @property
     def embedding_cache_dir(self) -> Path:
         return self.cache_dir / "embeddings"
+
+    @property
+    def accounts_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state_dir / 'peerscope.db'}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.state_dir / "outbox"
 
     def alias(self, name: str) -> str:
         """The alias code reads and writes, e.g. `peerscope-works`."""
@@ -87,4 +107,15 @@ def load_settings() -> Settings:
         request_timeout=float(_env("PEERSCOPE_REQUEST_TIMEOUT", str(d.request_timeout))),
         secret_key=_env("PEERSCOPE_SECRET_KEY", d.secret_key),
         queue_name=_env("PEERSCOPE_QUEUE", d.queue_name),
+        database_url=_env("PEERSCOPE_DATABASE_URL", d.database_url),
+        mail_backend=_env("PEERSCOPE_MAIL_BACKEND", d.mail_backend),
+        mail_from=_env("PEERSCOPE_MAIL_FROM", d.mail_from),
+        smtp_host=_env("PEERSCOPE_SMTP_HOST", d.smtp_host),
+        smtp_port=int(_env("PEERSCOPE_SMTP_PORT", str(d.smtp_port))),
+        smtp_user=_env("PEERSCOPE_SMTP_USER", d.smtp_user),
+        smtp_password=_env("PEERSCOPE_SMTP_PASSWORD", d.smtp_password),
+        smtp_security=_env("PEERSCOPE_SMTP_SECURITY", d.smtp_security),
+        admin_emails=tuple(e.strip().lower() for e in _env("PEERSCOPE_ADMIN_EMAILS", "").split(",") if e.strip()),
+        public_url=_env("PEERSCOPE_PUBLIC_URL", d.public_url).rstrip("/"),
+        session_cookie_secure=_env("PEERSCOPE_SESSION_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
     )
