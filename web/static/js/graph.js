@@ -31,7 +31,7 @@
       { selector: "node", style: {
         "background-color": function (n) { return COLORS[n.data("kind")] || "#555"; },
         "shape": function (n) { return SHAPES[n.data("kind")] || "ellipse"; },
-        "label": "data(label)", "font-size": 10, "color": "#1b1f24", "text-wrap": "wrap",
+        "label": "data(label)", "font-size": 11, "min-zoomed-font-size": 6, "color": "#1b1f24", "text-wrap": "wrap",
         "text-max-width": 120, "text-valign": "bottom", "text-margin-y": 4,
         "text-background-color": "#ffffff", "text-background-opacity": 0.8, "text-background-padding": 1,
         "width": 18, "height": 18, "border-width": 0 } },
@@ -51,20 +51,22 @@
   // institutions on rings around it (readable, with no overlapping nodes).
   function ringLayout(cy, centerId) {
     cy.layout({ name: "concentric", animate: false, fit: true, padding: 24, avoidOverlap: true,
-                minNodeSpacing: 30, spacingFactor: 1.25,
+                minNodeSpacing: 24, spacingFactor: 1,
                 concentric: function (n) { return n.id() === centerId ? 10 : RING[n.data("kind")] || 1; },
                 levelWidth: function () { return 1; } }).run();
   }
 
-  // A node's new neighbours go on a circle around it; then the view fits everything.
-  function placeAround(cy, node, fresh) {
-    if (!fresh.length) return;
-    var pos = node.position();
-    var r = 70 + 10 * fresh.length;
-    fresh.layout({ name: "circle", animate: false, fit: false, avoidOverlap: true,
-                   boundingBox: { x1: pos.x - r, y1: pos.y - r, w: 2 * r, h: 2 * r } }).run();
-    if (reduceMotion) cy.fit(undefined, 24);
-    else cy.animate({ fit: { eles: cy.elements(), padding: 24 }, duration: 300 });
+  // After an expansion the opened node becomes the middle: everything else sits on rings by
+  // its distance from that node (papers before people on the same ring), animated into place.
+  function refocus(cy, node) {
+    var dist = cy.elements().dijkstra({ root: node });
+    cy.layout({ name: "concentric", animate: !reduceMotion, animationDuration: 350, fit: true,
+                padding: 24, avoidOverlap: true, minNodeSpacing: 24,
+                concentric: function (n) {
+                  var d = dist.distanceTo(n);
+                  return isFinite(d) ? 100 - 10 * d + (RING[n.data("kind")] || 0) / 10 : 0;
+                },
+                levelWidth: function () { return 1; } }).run();
   }
 
   function describe(panel, node, busy) {
@@ -128,7 +130,7 @@
               var added = cy.add(fresh.filter(function (e) { return e.group === "nodes"; }));
               cy.add(fresh.filter(function (e) { return e.group === "edges" &&
                 !cy.getElementById(e.data.source).empty() && !cy.getElementById(e.data.target).empty(); }));
-              placeAround(cy, node, added);
+              if (added.length) refocus(cy, node);
               node.addClass("expanded");
               el.setAttribute("data-graph-nodes", String(cy.nodes().length));
               describe(panel, node, false);
