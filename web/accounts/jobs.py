@@ -1,0 +1,143 @@
+"""RQ jobs that bring researcher and work documents in line with the accounts store.
+
+A change (claim approved, owner edit or undo, follow, unfollow) writes a
+SyncEvent row in its own transaction; after the commit `enqueue_sync` queues
+`sync_researcher_job(prefix, researcher_id, event_id)` with the deterministic
+id `{prefix}sync-{researcher}-{event}`. The job reads the store as it is when it
+runs (so it is idempotent and a late job never undoes a newer change), writes
+partial updates through the aliases, and marks the researcher's events done.
+Events left pending because Redis was down are queued again by
+`peerscope accounts resync`. Settings come from the environment (like the
+indexer's jobs); only the index prefix travels with the job.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import NotFoundError
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from peerscope.config import Settings, load_settings
+from search.client import make_client
+from web.accounts import db
+from web.accounts.models import Correction, SyncEvent, utcnow
+from web.accounts.overrides import RESEARCHER_FIELDS, WORK_KINDS, apply_state, read_overrides, work_author_ids
+
+log = logging.getLogger(__name__)
+JOB_TIMEOUT_S = 120
+WRITTEN = ("followers_count", "claimed", "open_to_collaborate", "current_affiliation", "work_ids", "works_count",
+           "trust")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def record_sync(session: Session, researcher_id: str, reason: str) -> SyncEvent:
+    """Add the outbox row in the caller's transaction; flushes so that it has an id."""
+    event = SyncEvent(researcher_id=researcher_id, reason=reason)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def job_id(prefix: str, researcher_id: str, event_id: int) -> str:
+    return f"{prefix}sync-{_UNSAFE.sub('_', researcher_id)[:120]}-{event_id}"
+
+
+def enqueue_sync(queue: Queue, prefix: str, event: SyncEvent | tuple[str, int]) -> bool:
+    """Queue the job for a committed event; False (logged) when Redis cannot take it now."""
+    rid, eid = (event.researcher_id, event.id) if isinstance(event, SyncEvent) else event
+    try:
+        queue.enqueue(sync_researcher_job, prefix, rid, eid, job_id=job_id(prefix, rid, eid), unique=True,
+                      job_timeout=JOB_TIMEOUT_S, retry=Retry(max=3, interval=[5, 30, 120]),
+                      result_ttl=3600, failure_ttl=7 * 86400)
+    except DuplicateJobError:
+        return True
+    except RedisError as exc:  # Redis down: the event stays pending for `accounts resync`
+        log.warning("could not queue index sync of %s (event %s): %r", rid, eid, exc)
+        return False
+    return True
+
+
+def pending_events(session: Session) -> list[tuple[str, int]]:
+    """The newest pending event of each researcher."""
+    rows = session.execute(select(SyncEvent.researcher_id, SyncEvent.id).where(SyncEvent.done_at.is_(None))
+                           .order_by(SyncEvent.id))
+    return list({rid: eid for rid, eid in rows}.items())
+
+
+# ---------------------------------------------------------------- the job (runs in a worker)
+
+def _settings(prefix: str) -> Settings:
+    return replace(load_settings(), index_prefix=prefix)
+
+
+def sync_researcher(settings: Settings, client: OpenSearch, researcher_id: str) -> dict:
+    """Write the store's state of one researcher (and of the works their corrections touch)."""
+    url = settings.accounts_database_url
+    with db.session_for(url) as session:
+        overrides = read_overrides(session, [researcher_id], live=True)
+        touched = set(session.scalars(select(Correction.value).where(
+            Correction.researcher_id == researcher_id, Correction.kind.in_(WORK_KINDS))))
+        # Other owners' active corrections of the same works decide their author_ids too.
+        works_change = read_overrides(session, None, live=False).works_change if touched else {}
+    state = overrides.researchers_state[researcher_id]
+    works = settings.alias("works")
+    work_docs = {}
+    if touched:
+        found = client.mget(index=works, body={"ids": sorted(touched)}, _source_includes=["id", "authors.id"])
+        work_docs = {d["_id"]: d["_source"] for d in found["docs"] if d.get("found")}
+    # An undone hide puts the work back only when the record lists them as an author.
+    state.restore = {w for w in state.restore
+                     if researcher_id in work_author_ids(work_docs.get(w, {}), None)}
+    try:
+        doc = client.get(index=settings.alias("researchers"), id=researcher_id,
+                         _source_includes=RESEARCHER_FIELDS)["_source"]
+    except NotFoundError:
+        log.warning("researcher %s is not in the index; nothing to sync", researcher_id)
+        return {"researcher": researcher_id, "found": False, "works": 0}
+    changed = apply_state(dict(doc), state)
+    partial = {k: changed.get(k) for k in WRITTEN}
+    client.update(index=settings.alias("researchers"), id=researcher_id, body={"doc": partial}, retry_on_conflict=3)
+    for wid, wdoc in work_docs.items():
+        client.update(index=works, id=wid, retry_on_conflict=3,
+                      body={"doc": {"author_ids": work_author_ids(wdoc, works_change.get(wid))}})
+    return {"researcher": researcher_id, "found": True, "works": len(work_docs),
+            "claimed": state.claimed, "followers": state.followers}
+
+
+def mark_done(url: str, researcher_id: str, up_to: int) -> None:
+    with db.transaction(url) as session:
+        session.execute(update(SyncEvent).where(SyncEvent.researcher_id == researcher_id,
+                                                SyncEvent.id <= up_to, SyncEvent.done_at.is_(None))
+                        .values(done_at=utcnow()))
+
+
+def sync_researcher_job(prefix: str, researcher_id: str, event_id: int) -> dict:
+    settings = _settings(prefix)
+    client = make_client(settings, timeout=30)
+    try:
+        result = sync_researcher(settings, client, researcher_id)
+    finally:
+        client.close()
+    mark_done(settings.accounts_database_url, researcher_id, event_id)
+    return result
+
+
+def resync(settings: Settings, conn: Redis, everyone: bool = False) -> int:
+    """Queue a sync for pending events (or for every researcher the store knows); returns how many."""
+    url = settings.accounts_database_url
+    with db.transaction(url) as session:
+        if everyone:
+            known = read_overrides(session).researchers_state
+            events = [(e.researcher_id, e.id) for e in (record_sync(session, rid, "resync") for rid in known)]
+        else:
+            events = pending_events(session)
+    queue = Queue(settings.queue_name, connection=conn)
+    return sum(enqueue_sync(queue, settings.index_prefix, e) for e in events)
