@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, Response, render_template
 
@@ -80,6 +81,6 @@ def export(work_id: str, fmt: str):
     doc = _work(work_id)
     mimetype, render = EXPORTS[fmt]
     body = render(doc, _names(doc))
-    filename = f"{doc['id']}.{fmt}"
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", doc["id"]) + f".{fmt}"
     return Response(body, headers={"Content-Type": mimetype,
                                    "Content-Disposition": f'inline; filename="{filename}"'})
