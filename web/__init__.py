@@ -50,4 +50,7 @@ def create_app(settings: Settings | None = None, *,
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    # accounts: sign-in, claims, following, invitations (blueprint, CSRF, session settings)
+    from web.accounts import init_app as init_accounts
+    init_accounts(app)
     return app

@@ -7,8 +7,15 @@ and a way forward (sign in, go back).
 """
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from web.accounts.mail import MailError
+
+log = logging.getLogger(__name__)
 
 
 class AccountError(Exception):
@@ -70,6 +77,20 @@ def csrf_failed(exc: CSRFError):
                            f"({exc.description})"))
 
 
+def mail_failed(exc: MailError):
+    log.error("mail not sent on %s: %s", request.path, exc)
+    return respond(StoreUnavailable("We could not send the e-mail just now; please try again in a few minutes."))
+
+
+def store_failed(exc: Exception):
+    log.error("accounts store failed on %s: %r", request.path, exc)
+    return respond(StoreUnavailable("Accounts are not available right now. (Operators: is the database up, and "
+                                    "has `peerscope accounts migrate` been run?)"))
+
+
 def register(bp: Blueprint) -> None:
     bp.register_error_handler(AccountError, respond)
     bp.register_error_handler(CSRFError, csrf_failed)
+    bp.register_error_handler(MailError, mail_failed)
+    bp.register_error_handler(OperationalError, store_failed)
+    bp.register_error_handler(ProgrammingError, store_failed)

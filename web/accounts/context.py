@@ -1,0 +1,134 @@
+"""What account views share: the request's database session, the signed-in user,
+guards that raise 401/403, index look-ups, and queueing index syncs after a commit."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from flask import current_app, g, request, session
+from opensearchpy.exceptions import NotFoundError
+from sqlalchemy.orm import Session
+
+from web.accounts import db, jobs
+from web.accounts.errors import Missing, NotAllowed, NotSignedIn
+from web.accounts.models import SyncEvent, User
+
+ID_MAX = 200
+RESEARCHER_SOURCE = ["id", "name", "current_affiliation", "works_count", "followers_count", "claimed",
+                     "open_to_collaborate", "trust.score", "trust.level", "orcid", "first_year", "last_year"]
+WORK_SOURCE = ["id", "title", "year", "authors.id", "authors.name", "hidden", "venue_names"]
+
+
+def services() -> Any:
+    return current_app.extensions["peerscope"]
+
+
+def settings():
+    return services().settings
+
+
+def dbs() -> Session:
+    """One session per request, closed at teardown (see app.py)."""
+    if "accounts_db" not in g:
+        g.accounts_db = db.session_for(settings().accounts_database_url)
+    return g.accounts_db
+
+
+def close_session(_exc=None) -> None:
+    s = g.pop("accounts_db", None)
+    if s is not None:
+        s.close()
+
+
+def _fingerprint(user: User) -> str:
+    """Changes when the password does, which signs out every other session of the account."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def sign_in(user: User) -> None:
+    session.clear()
+    session["uid"], session["auth"] = user.id, _fingerprint(user)
+    session.permanent = True
+    g.pop("accounts_user", None)
+
+
+def sign_out() -> None:
+    session.clear()
+    g.pop("accounts_user", None)
+
+
+def current_user() -> User | None:
+    if "accounts_user" not in g:
+        user = None
+        uid = session.get("uid")
+        if isinstance(uid, int):
+            user = dbs().get(User, uid)
+            if user is not None and session.get("auth") != _fingerprint(user):
+                user = None
+        g.accounts_user = user
+    return g.accounts_user
+
+
+def is_admin(user: User | None) -> bool:
+    return bool(user and user.verified and user.email in settings().admin_emails)
+
+
+def require_user(verified: bool = False) -> User:
+    user = current_user()
+    if user is None:
+        raise NotSignedIn("Sign in to do this.")
+    if verified and not user.verified:
+        raise NotAllowed("Verify your e-mail address first: open the link we sent you, or ask for a new one "
+                         "on your account page.")
+    return user
+
+
+def require_admin() -> User:
+    user = require_user(verified=True)
+    if not is_admin(user):
+        raise NotAllowed("Only an admin can review claims and profile requests.")
+    return user
+
+
+def _get(alias: str, doc_id: str, source: list[str], kind: str) -> dict:
+    if not doc_id or len(doc_id) > ID_MAX:
+        raise Missing(f"There is no {kind} {doc_id[:64]!r}.")
+    s = services()
+    try:
+        found = s.opensearch.get(index=s.settings.alias(alias), id=doc_id, _source_includes=source)
+    except NotFoundError:
+        raise Missing(f"There is no {kind} {doc_id[:64]!r}.") from None
+    return found["_source"]
+
+
+def researcher(researcher_id: str) -> dict:
+    doc = _get("researchers", researcher_id, RESEARCHER_SOURCE, "researcher")
+    doc.setdefault("id", researcher_id)
+    return doc
+
+
+def work(work_id: str) -> dict:
+    doc = _get("works", work_id, WORK_SOURCE, "work")
+    doc.setdefault("id", work_id)
+    return doc
+
+
+def commit_and_sync(events: Iterable[SyncEvent | None] = ()) -> None:
+    """Commit the request's transaction, then queue the index syncs it recorded."""
+    pending = [(e.researcher_id, e.id) for e in events if e is not None]
+    dbs().commit()
+    for event in pending:
+        jobs.enqueue_sync(services().queue, settings().index_prefix, event)
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A same-site path to return to after signing in; anything else gives `default`."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and len(target) <= 500 and all(ord(c) > 32 for c in target):
+        return target
+    return default
