@@ -124,5 +124,5 @@ def account():
     session = C.dbs()
     owned = claims.owned_profiles(session, user)
     return render_template("accounts/account.html", user=user, claims=claims.of_user(session, user), owned=owned,
-                           is_admin=C.is_admin(user), button=ButtonForm(),
+                           admin=C.is_admin(user), button=ButtonForm(),
                            open_flags={rid: corrections.open_to_collaborate(session, rid) for rid in owned})
