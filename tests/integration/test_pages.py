@@ -84,8 +84,7 @@ def most_prolific(sample_client) -> dict:
 # ---- every page: accessible, escaped, no inline script -----------------------------
 
 PAGES = ["/", f"/researchers/{SEED_PERSON}", f"/researchers/{SEED_PERSON}/works",
-         f"/researchers/{SEED_PERSON}/recommended", f"/researchers/{SEED_PERSON}/follow",
-         f"/researchers/{SEED_PERSON}/claim", f"/works/{SEED_WORK}", "/search?q=prompt+tuning",
+         f"/researchers/{SEED_PERSON}/recommended", f"/works/{SEED_WORK}", "/search?q=prompt+tuning",
          "/search?q=Shengdng+Hu&tab=people", "/search?q=zzqxv+wvvk", "/search",
          f"/explore?node=r:{SEED_PERSON}", "/explore", "/no-such-page"]
 
@@ -140,9 +139,10 @@ def test_profile_shows_every_section_from_the_index(web, sample_client):
         assert sig["detail"] in text
     assert "Co-authors" in text and re.search(r"\d+(\.\d+)?/15", text)
     links = page.links()
-    # follow and claim are forms leading to pages that explain, never pretending
-    assert page.find("form", action=f"/researchers/{SEED_PERSON}/follow")
-    assert page.find("form", action=f"/researchers/{SEED_PERSON}/claim")
+    # follow and claim are the accounts' real flows: signed out, following asks to sign in
+    assert f"/account/login?next=/researchers/{SEED_PERSON}" in links
+    assert f"/account/claims/new/{SEED_PERSON}" in links
+    assert "0 followers" in text or f"{doc['followers_count']} follower" in text
     for label in doc["topic_labels"]:
         assert any(urlparse(h).path == "/search" and parse_qs(urlparse(h).query).get("topic") == [label]
                    for h in links), label
@@ -183,13 +183,6 @@ def test_recommendations_come_with_reasons(web):
     assert page.find("ul", **{"class": "reasons"})
     full = get_page(web, f"/researchers/{SEED_PERSON}/recommended")
     assert full.find("main") and "Recommended new collaborators" in full.text
-
-
-@pytest.mark.parametrize("action, words", [("follow", "following"), ("claim", "claiming")])
-def test_follow_and_claim_are_honest(web, action, words):
-    page = get_page(web, f"/researchers/{SEED_PERSON}/{action}")
-    assert "Nothing was saved" in page.text and "sign-in is coming" in page.text
-    assert words in page.text.lower()
 
 
 def test_missing_profile_is_a_friendly_404_and_the_api_stays_json(web):

@@ -1,9 +1,10 @@
-"""Researcher pages: the profile, all works (paged), recommended collaborators, follow and claim.
+"""Researcher pages: the profile, all works (paged), recommended collaborators.
 
 The profile is one msearch: the researcher document and one page of their
 newest works (never all of a prolific author's works). Collaborator
 recommendations take several engine calls, so the profile loads them
 afterwards from /researchers/<id>/recommended, which is also a page of its own.
+Follow and claim are the accounts package's (its profile-actions partial).
 """
 from __future__ import annotations
 
@@ -88,15 +89,3 @@ def recommended(researcher_id: str):
     fragment = request.args.get("fragment") == "1"
     return render_template("recommended_fragment.html" if fragment else "recommended.html",
                            recs=recs["results"], seed=recs["seed"], researcher_id=researcher_id)
-
-
-@bp.get("/<researcher_id>/follow")
-def follow(researcher_id: str):
-    doc, _ = _load(researcher_id, 1, 1)
-    return render_template("account_soon.html", r=doc, action="follow")
-
-
-@bp.get("/<researcher_id>/claim")
-def claim(researcher_id: str):
-    doc, _ = _load(researcher_id, 1, 1)
-    return render_template("account_soon.html", r=doc, action="claim")

@@ -35,7 +35,10 @@
         "text-max-width": 120, "text-valign": "bottom", "text-margin-y": 4,
         "text-background-color": "#ffffff", "text-background-opacity": 0.8, "text-background-padding": 1,
         "width": 18, "height": 18, "border-width": 0 } },
-      { selector: "node[kind = 'work']", style: { "width": 14, "height": 14 } },
+      // paper titles are long: shown for the centre, the selected, hovered or opened paper only
+      { selector: "node[kind = 'work']", style: { "width": 14, "height": 14, "label": "" } },
+      { selector: "node[kind = 'work'].center, node[kind = 'work'].expanded, node[kind = 'work'].hover, node[kind = 'work']:selected",
+        style: { "label": "data(label)", "z-index": 10 } },
       { selector: "node.center", style: { "width": 30, "height": 30, "font-size": 12, "font-weight": "bold" } },
       { selector: "node.expanded", style: { "border-width": 3, "border-color": "#1b1f24" } },
       { selector: "node:selected", style: { "border-width": 4, "border-color": "#f59e0b" } },
@@ -139,6 +142,8 @@
             .then(function () { delete expanding[node.id()]; });
         }
 
+        cy.on("mouseover", "node", function (evt) { evt.target.addClass("hover"); });
+        cy.on("mouseout", "node", function (evt) { evt.target.removeClass("hover"); });
         cy.on("tap", "node", function (evt) {
           var node = evt.target;
           cy.nodes().unselect();
