@@ -72,7 +72,7 @@ def approve_claims(approve_ids, reject_ids, note, as_) -> None:
         with db.transaction(url) as session:
             for cid in approve_ids:
                 claim, event = claims.approve(session, cid, _decider(as_), note)
-                events.append((event.researcher_id, event.id))
+                events.append(jobs.event_key(event))
                 click.echo(f"approved claim {cid}: {claim.user.email} owns {claim.researcher_id}")
             for cid in reject_ids:
                 claims.reject(session, cid, _decider(as_), note)

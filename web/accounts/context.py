@@ -116,7 +116,7 @@ def work(work_id: str) -> dict:
 
 def commit_and_sync(events: Iterable[SyncEvent | None] = ()) -> None:
     """Commit the request's transaction, then queue the index syncs it recorded."""
-    pending = [(e.researcher_id, e.id) for e in events if e is not None]
+    pending = [jobs.event_key(e) for e in events if e is not None]
     dbs().commit()
     for event in pending:
         jobs.enqueue_sync(services().queue, settings().index_prefix, event)

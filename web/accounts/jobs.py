@@ -46,15 +46,21 @@ def record_sync(session: Session, researcher_id: str, reason: str) -> SyncEvent:
     return event
 
 
-def job_id(prefix: str, researcher_id: str, event_id: int) -> str:
-    return f"{prefix}sync-{_UNSAFE.sub('_', researcher_id)[:120]}-{event_id}"
+def event_key(event: SyncEvent) -> tuple[str, int, str]:
+    """(researcher, event id, creation stamp): what a job needs, as plain values."""
+    return event.researcher_id, event.id, event.created_at.strftime("%Y%m%d%H%M%S%f")
 
 
-def enqueue_sync(queue: Queue, prefix: str, event: SyncEvent | tuple[str, int]) -> bool:
+def job_id(prefix: str, researcher_id: str, event_id: int, stamp: str) -> str:
+    """One id per event; the stamp keeps ids apart when a store is recreated and ids restart."""
+    return f"{prefix}sync-{_UNSAFE.sub('_', researcher_id)[:120]}-{event_id}-{stamp}"
+
+
+def enqueue_sync(queue: Queue, prefix: str, event: SyncEvent | tuple[str, int, str]) -> bool:
     """Queue the job for a committed event; False (logged) when Redis cannot take it now."""
-    rid, eid = (event.researcher_id, event.id) if isinstance(event, SyncEvent) else event
+    rid, eid, stamp = event_key(event) if isinstance(event, SyncEvent) else event
     try:
-        queue.enqueue(sync_researcher_job, prefix, rid, eid, job_id=job_id(prefix, rid, eid), unique=True,
+        queue.enqueue(sync_researcher_job, prefix, rid, eid, job_id=job_id(prefix, rid, eid, stamp), unique=True,
                       job_timeout=JOB_TIMEOUT_S, retry=Retry(max=3, interval=[5, 30, 120]),
                       result_ttl=3600, failure_ttl=7 * 86400)
     except DuplicateJobError:
@@ -65,11 +71,10 @@ def enqueue_sync(queue: Queue, prefix: str, event: SyncEvent | tuple[str, int]) 
     return True
 
 
-def pending_events(session: Session) -> list[tuple[str, int]]:
+def pending_events(session: Session) -> list[tuple[str, int, str]]:
     """The newest pending event of each researcher."""
-    rows = session.execute(select(SyncEvent.researcher_id, SyncEvent.id).where(SyncEvent.done_at.is_(None))
-                           .order_by(SyncEvent.id))
-    return list({rid: eid for rid, eid in rows}.items())
+    rows = session.scalars(select(SyncEvent).where(SyncEvent.done_at.is_(None)).order_by(SyncEvent.id))
+    return list({e.researcher_id: event_key(e) for e in rows}.values())
 
 
 # ---------------------------------------------------------------- the job (runs in a worker)
@@ -136,7 +141,7 @@ def resync(settings: Settings, conn: Redis, everyone: bool = False) -> int:
     with db.transaction(url) as session:
         if everyone:
             known = read_overrides(session).researchers_state
-            events = [(e.researcher_id, e.id) for e in (record_sync(session, rid, "resync") for rid in known)]
+            events = [event_key(record_sync(session, rid, "resync")) for rid in known]
         else:
             events = pending_events(session)
     queue = Queue(settings.queue_name, connection=conn)
