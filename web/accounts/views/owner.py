@@ -23,6 +23,8 @@ def _page(doc: dict, status: int = 200, error: str | None = None, **forms):
     user = C.current_user()
     forms = {"open_form": OpenForm(), "affiliation_form": AffiliationForm(), "hide_form": WorkForm(prefix="hide"),
              "attach_form": WorkForm(prefix="attach"), "request_form": ProfileRequestForm(), **forms}
+    forms["hide_form"].work_id.label.text = "Id of a work to hide"
+    forms["attach_form"].work_id.label.text = "Id of a work to add"
     if request.method == "GET":
         rows = corrections.active(session, doc["id"], "affiliation")
         forms["affiliation_form"].affiliation.data = rows[-1].value if rows else doc.get("current_affiliation")

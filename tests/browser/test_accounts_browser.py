@@ -1,0 +1,169 @@
+"""The accounts path in a real browser (Debian's Chromium driven by Playwright) against the app
+served by werkzeug on 127.0.0.1, a migrated SQLite file, the real Redis and OpenSearch:
+sign up, verify through the outbox, claim, admin approval, edit, follow, invite, answer.
+RQ jobs run in this process between steps (a burst worker), as a worker would run them.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import threading
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PERSON = "shengding-hu"
+ADMIN, PASSWORD = "admin@example.org", "correct horse battery staple"
+TIMEOUT_MS = 20_000
+
+
+def _support():
+    path = ROOT / "tests" / "integration" / "test_accounts_support.py"
+    spec = importlib.util.spec_from_file_location("_accounts_support_browser", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def served(client, settings, redis_conn, tmp_path_factory):
+    from werkzeug.serving import make_server
+
+    from web import create_app
+    from web.accounts import db
+
+    support = _support()
+    helpers = support.sample_helpers()
+    index = helpers.build_sample(client, replace(settings, index_prefix=settings.index_prefix.replace(
+        "test-", "test-browser-accounts-", 1)))
+    folder = tmp_path_factory.mktemp("accounts-browser")
+    url = f"sqlite:///{folder / 'accounts.db'}"
+    db.upgrade(url)
+    app_settings = replace(index, database_url=url, state_dir=folder, admin_emails=(ADMIN,),
+                           queue_name=f"{index.index_prefix}q-{uuid.uuid4().hex[:6]}")
+    app = create_app(app_settings, embed=lambda text: [0.0] * app_settings.embedding_dims)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PEERSCOPE_DATABASE_URL", url)  # what the RQ jobs read
+        try:
+            yield {"base": f"http://127.0.0.1:{server.server_port}", "settings": app_settings,
+                   "run_jobs": lambda: support.run_jobs(app_settings, redis_conn, client)}
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            server.server_close()
+            db.dispose(url)
+            for key in redis_conn.scan_iter(f"{app_settings.index_prefix}rl:*"):
+                redis_conn.delete(key)
+            helpers.drop_sample(client, index)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser, errors):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return page
+
+
+def _sign_up(page, served, email, name):
+    from web.accounts import mail
+
+    page.goto(served["base"] + "/account/signup")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Your name, as others will see it").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Check your e-mail").wait_for()
+    body = [m for m in mail.outbox(served["settings"]) if m["to"] == email][-1]["body"]
+    page.goto(re.search(r"http://\S+/account/verify/\S+", body).group(0))
+    page.get_by_text("Address confirmed").wait_for()
+
+
+def _shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"accounts-{name}.png"), full_page=True)
+
+
+def test_sign_up_claim_edit_follow_invite_answer(browser, served):
+    errors: list[str] = []
+    base, profile = served["base"], served["base"] + f"/researchers/{PERSON}"
+    owner, admin, other = (_page(browser, errors) for _ in range(3))
+    owner_email, other_email = f"owner-{uuid.uuid4().hex[:6]}@example.org", f"ana-{uuid.uuid4().hex[:6]}@example.org"
+
+    _sign_up(owner, served, owner_email, "Shengding")
+    owner.goto(profile)
+    owner.get_by_role("link", name="Claim this profile").click()
+    owner.get_by_label("Why this profile is yours").fill("My university page lists this paper under my name.")
+    owner.get_by_role("button", name="Send the claim for review").click()
+    owner.get_by_text("is waiting for an admin's review").wait_for()
+
+    _sign_up(admin, served, ADMIN, "Admin")
+    admin.get_by_role("link", name="Review claims").first.click()
+    assert "My university page lists this paper" in admin.locator(".evidence").first.inner_text()
+    _shot(admin, "review-queue")
+    admin.get_by_role("button", name=re.compile(r"^Approve claim")).first.click()
+    admin.get_by_text("now owns shengding-hu").wait_for()
+    served["run_jobs"]()
+
+    owner.goto(profile)
+    owner.get_by_role("link", name="Edit your profile").click()
+    owner.get_by_role("button", name="Mark me open to collaborate").click()
+    owner.get_by_text("Marked open to collaborate.").wait_for()
+    owner.get_by_role("textbox", name="Current affiliation").fill("Tsinghua University")
+    owner.get_by_role("button", name="Save affiliation").click()
+    owner.get_by_text("Affiliation updated.").wait_for()
+    _shot(owner, "owner-edit")
+    served["run_jobs"]()
+    owner.goto(profile)
+    assert owner.locator(".affiliation").inner_text() == "Tsinghua University"
+    assert owner.get_by_role("heading", name="Corrected by the owner").is_visible()
+    assert owner.locator(".badge-open").first.is_visible()
+    assert "L3" in owner.locator(".trust-line").inner_text()
+
+    _sign_up(other, served, other_email, "Ana")
+    other.goto(profile)
+    other.get_by_role("button", name="Follow").click()
+    other.get_by_role("button", name="Following · Unfollow").wait_for()
+    served["run_jobs"]()
+    other.goto(base + "/me/feed")
+    assert other.locator(".result-list .work-title a").count() > 0
+    other.goto(profile)
+    assert "1 follower" in other.locator(".followers-note").inner_text()
+    other.get_by_role("link", name="Invite to collaborate").click()
+    other.get_by_label("Your message").fill("Shall we write a paper on prompt tuning for low-resource languages?")
+    other.get_by_role("button", name="Send invitation").click()
+    other.get_by_text("Waiting for an answer.").wait_for()
+
+    owner.goto(base + "/me/invitations")
+    owner.get_by_role("link", name="From Ana").click()
+    owner.get_by_label("Accept").check()
+    owner.get_by_label("Note to the sender (optional)").fill("Gladly, let us talk.")
+    owner.get_by_role("button", name="Send answer").click()
+    owner.get_by_text("You accepted the invitation from Ana.").wait_for()
+    assert other_email in owner.locator(".notice").inner_text()
+    _shot(owner, "invitation-answered")
+
+    other.goto(base + "/me/invitations")
+    assert other.locator(".status-accepted").first.is_visible()
+    assert not errors, errors
