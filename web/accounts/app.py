@@ -16,10 +16,10 @@ def init_app(app: Flask) -> None:
     from web.accounts.views import bp
 
     settings = app.extensions["peerscope"].settings
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", settings.session_cookie_secure)
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=14))
+    # Flask ships defaults for these (SameSite None, not Secure), so they are set, not defaulted.
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+                      PERMANENT_SESSION_LIFETIME=timedelta(days=14))
     # Only the accounts views check tokens (their blueprint calls csrf.protect()); the
     # public JSON API's POST /api/works/similar takes no cookie and needs none.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
