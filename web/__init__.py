@@ -33,7 +33,7 @@ class Services:
 def create_app(settings: Settings | None = None, *,
                embed: Callable[[str], list[float]] | None = None) -> Flask:
     """Build the app. `embed` replaces the model-backed query embedder (tests, tools)."""
-    from web import api, errors, pages  # imported here so `import web` stays cheap
+    from web import api, errors, pages, security  # imported here so `import web` stays cheap
 
     settings = settings or load_settings()
     app = Flask(__name__)
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *,
         embed=embed or Embedder(settings),
     )
     errors.register(app)
+    security.init_app(app)  # headers, body size cap, API rate limit, served secret
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     # accounts: sign-in, claims, following, invitations (blueprint, CSRF, session settings)

@@ -1,0 +1,246 @@
+"""Hardening every response of the web app: headers, request size, API rate limit, secrets.
+
+`init_app(app)` (called by create_app) adds:
+
+- security headers on every response, pages, API, static files and errors alike: a
+  Content-Security-Policy without inline scripts or styles, nosniff, no framing, a
+  referrer policy;
+- a request size cap (MAX_CONTENT_LENGTH): a larger body is refused with 413 before a
+  view reads it (JSON on /api, the friendly page elsewhere);
+- a per-client fixed-window rate limit on /api, counted in Redis: over the cap, 429 JSON
+  with Retry-After. When Redis does not answer the limit fails open: search keeps being
+  served, and Redis is not asked again for a few seconds;
+- no debug mode, and no well-known secret in a served app (see `served_secret`).
+
+Settings come from the environment (docs/RELIABILITY.md):
+PEERSCOPE_API_RATE_LIMIT   "<requests>/<seconds>" per client; default 300/60 in a served app
+                           (gunicorn), off in test clients; 0 turns it off
+PEERSCOPE_MAX_BODY_BYTES   default 65536
+PEERSCOPE_DEV              1: a development server may keep the built-in development secret
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, Response, current_app, jsonify, request
+from redis import Redis, RedisError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+DEV_SECRET = "dev-only-not-secret"  # the Settings default: public, so never used by a served app
+MIN_SECRET_CHARS = 16
+DEFAULT_RATE = "300/60"
+DEFAULT_MAX_BODY = 64 * 1024
+REDIS_TIMEOUT_S = 0.25
+REDIS_BACKOFF_S = 5.0  # after a Redis failure, serve without counting for this long
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def dev_mode() -> bool:
+    return _truthy(os.environ.get("PEERSCOPE_DEV"))
+
+
+# ---------------------------------------------------------------- rate limit
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    requests: int
+    window_s: int
+
+    @classmethod
+    def parse(cls, text: str | None) -> "RateLimit | None":
+        """"300/60" -> 300 requests per 60 s; "0", "off" or "" -> no limit."""
+        text = (text or "").strip().lower()
+        if text in ("", "0", "off", "none"):
+            return None
+        count, _, window = text.partition("/")
+        try:
+            limit = cls(int(count), int(window or 60))
+        except ValueError as exc:
+            raise ValueError(f"PEERSCOPE_API_RATE_LIMIT={text!r}: expected <requests>/<seconds>, e.g. 300/60") from exc
+        if limit.requests < 1 or limit.window_s < 1:
+            raise ValueError(f"PEERSCOPE_API_RATE_LIMIT={text!r}: both numbers must be positive")
+        return limit
+
+
+class ApiRateLimiter:
+    """Fixed windows in Redis: one INCR (+EXPIRE on the first hit) per API request.
+
+    Its own Redis client with short socket timeouts: a Redis that is down or hangs costs
+    a request at most REDIS_TIMEOUT_S once, then the limiter stands aside (fails open)
+    for REDIS_BACKOFF_S.
+    """
+
+    def __init__(self, redis_url: str, prefix: str, limit: RateLimit):
+        self.limit = limit
+        self.prefix = prefix
+        self.conn = Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT_S,
+                                   socket_timeout=REDIS_TIMEOUT_S, retry_on_timeout=False)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def key(self, client: str, window: int) -> str:
+        return f"{self.prefix}rl:api:{client}:{window}"
+
+    def hit(self, client: str) -> tuple[int, int] | None:
+        """(count in this window, seconds left in it); None when Redis is unavailable."""
+        now = time.time()
+        if now < self._down_until:
+            return None
+        window = int(now // self.limit.window_s)
+        key = self.key(client, window)
+        try:
+            pipe = self.conn.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, self.limit.window_s + 1, nx=True)
+            count = int(pipe.execute()[0])
+        except (RedisError, OSError) as exc:
+            with self._lock:
+                if now >= self._down_until:
+                    log.warning("API rate limit not counted for %.0f s (Redis: %s)", REDIS_BACKOFF_S, exc)
+                self._down_until = now + REDIS_BACKOFF_S
+            return None
+        left = max(1, int((window + 1) * self.limit.window_s - now + 0.999))
+        return count, left
+
+
+def client_id() -> str:
+    """The client's address as the WSGI server saw it (put ProxyFix in front when proxied)."""
+    return request.remote_addr or "unknown"
+
+
+def _error(status: int, code: str, message: str, headers: dict | None = None) -> Response:
+    resp = jsonify({"error": {"code": code, "message": message}})
+    resp.status_code = status
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def _before_request():
+    """Size cap first (nothing has read the body yet), then the API rate limit."""
+    limit_bytes = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit_bytes is not None and (request.content_length or 0) > limit_bytes:
+        raise RequestEntityTooLarge(f"The request body is larger than {limit_bytes} bytes.")
+    limiter: ApiRateLimiter | None = current_app.extensions.get("peerscope_ratelimit")
+    if limiter is None or not (request.path == "/api" or request.path.startswith("/api/")):
+        return None
+    counted = limiter.hit(client_id())
+    if counted is None:
+        return None  # fail open
+    count, left = counted
+    request.environ["peerscope.ratelimit"] = (limiter.limit.requests, max(0, limiter.limit.requests - count), left)
+    if count > limiter.limit.requests:
+        return _error(429, "rate_limited",
+                      f"Too many requests: at most {limiter.limit.requests} every {limiter.limit.window_s} s "
+                      f"from one client. Try again in {left} s.",
+                      {"Retry-After": str(left)})
+    return None
+
+
+def _after_request(resp: Response) -> Response:
+    for name, value in HEADERS.items():
+        resp.headers.setdefault(name, value)
+    counted = request.environ.get("peerscope.ratelimit")
+    if counted is not None:
+        cap, remaining, left = counted
+        resp.headers["X-RateLimit-Limit"] = str(cap)
+        resp.headers["X-RateLimit-Remaining"] = str(remaining)
+        resp.headers["X-RateLimit-Reset"] = str(left)
+    if request.path.startswith("/api/me"):
+        resp.headers.setdefault("Cache-Control", "no-store")  # personal data
+    return resp
+
+
+# ---------------------------------------------------------------- secrets and debug
+
+
+def _serving() -> bool:
+    """True inside a real WSGI server process (gunicorn), not in tests or tools."""
+    return "gunicorn.arbiter" in sys.modules
+
+
+def local_secret(state_dir: Path) -> str:
+    """A random secret kept in `state_dir/secret_key` (0600), made once per installation, so
+    every worker process of this machine signs sessions alike without a public default."""
+    path = state_dir / "secret_key"
+    try:
+        text = path.read_text().strip()
+        if len(text) >= MIN_SECRET_CHARS:
+            return text
+    except FileNotFoundError:
+        pass
+    state_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".secret_key.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(48))
+    try:
+        os.link(tmp, path)  # first writer wins; the others read its secret
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def served_secret(configured: str, state_dir: Path, *, serving: bool, dev: bool) -> str:
+    """The secret a served app signs with.
+
+    - PEERSCOPE_SECRET_KEY set (and long enough): that one.
+    - Not set (the public development default): in a served app, a random secret made once
+      for this installation in state_dir (so `scripts/demo` works and nothing public signs
+      sessions); PEERSCOPE_DEV=1 keeps the development value.
+    - Set but shorter than MIN_SECRET_CHARS: a served app refuses to start (unless PEERSCOPE_DEV=1).
+    Several machines behind one address must share one PEERSCOPE_SECRET_KEY.
+    """
+    if not serving or dev:
+        return configured
+    if configured == DEV_SECRET:
+        return local_secret(state_dir)
+    if len(configured) < MIN_SECRET_CHARS:
+        raise RuntimeError(f"PEERSCOPE_SECRET_KEY is shorter than {MIN_SECRET_CHARS} characters; "
+                           "set a long random value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+    return configured
+
+
+def init_app(app: Flask) -> None:
+    settings = app.extensions["peerscope"].settings
+    serving = _serving()
+    app.config["SECRET_KEY"] = served_secret(app.config.get("SECRET_KEY") or DEV_SECRET, settings.state_dir,
+                                             serving=serving, dev=dev_mode())
+    if serving:  # tracebacks stay in the log, never in a response
+        app.debug = False
+        app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False, TRAP_HTTP_EXCEPTIONS=False)
+    max_body = os.environ.get("PEERSCOPE_MAX_BODY_BYTES", "").strip()
+    app.config.setdefault("MAX_CONTENT_LENGTH", int(max_body) if max_body else DEFAULT_MAX_BODY)
+    app.config.setdefault("MAX_FORM_MEMORY_SIZE", app.config["MAX_CONTENT_LENGTH"])
+    # On by default in a served app; tests and tools opt in with API_RATE_LIMIT or the variable.
+    rate = app.config.get("API_RATE_LIMIT") or os.environ.get("PEERSCOPE_API_RATE_LIMIT", "").strip()
+    limit = RateLimit.parse(rate or (DEFAULT_RATE if serving else "0"))
+    if limit is not None:
+        app.extensions["peerscope_ratelimit"] = ApiRateLimiter(settings.redis_url, settings.index_prefix, limit)
+    app.before_request(_before_request)
+    app.after_request(_after_request)
