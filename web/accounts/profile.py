@@ -34,7 +34,7 @@ def corrections_for(researcher_id: str) -> list[dict[str, Any]]:
 
 
 def profile_panel(researcher_id: str) -> dict[str, Any]:
-    """{signed_in, following, claimed, is_owner, pending_claim, can_invite, corrections}."""
+    """{signed_in, following, claimed, is_owner, can_invite} for the viewer of a profile."""
     user = None
     try:
         session = C.dbs()
@@ -48,9 +48,8 @@ def profile_panel(researcher_id: str) -> dict[str, Any]:
             "is_owner": is_owner,
             "can_invite": (owner is not None and not is_owner
                            and corrections.open_to_collaborate(session, researcher_id)),
-            "corrections": corrections.history(session, researcher_id),
         }
     except (OperationalError, ProgrammingError) as exc:
         _store_failed(exc)
         return {"signed_in": False, "following": False, "claimed": False, "is_owner": False,
-                "can_invite": False, "corrections": []}
+                "can_invite": False}
