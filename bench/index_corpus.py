@@ -69,11 +69,14 @@ def main() -> None:
     ap.add_argument("--raw-n", type=int, default=1500, help="texts for the raw embedding measurement")
     ap.add_argument("--prefix", default="bench-")
     ap.add_argument("--skip-warm", action="store_true")
+    ap.add_argument("--cache-dir", help="keep the embedding cache here (default: a temporary, empty one)")
+    ap.add_argument("--keep", action="store_true", help="keep the built indexes (e.g. to serve them)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="peerscope-bench-") as tmp:
-        settings = replace(load_settings(), index_prefix=args.prefix, cache_dir=Path(tmp) / "cache",
-                           state_dir=Path(tmp) / "state")
+        base = load_settings()
+        settings = replace(base, index_prefix=args.prefix, cache_dir=Path(args.cache_dir or Path(tmp) / "cache"),
+                           state_dir=base.state_dir if args.keep else Path(tmp) / "state")
         print(f"model {settings.model} backend={settings.embed_backend} max_seq_length={settings.embed_max_seq_length}")
         options = Options(sample=args.sample)
         raw_rate = raw_throughput(settings, options, args.raw_n)
@@ -94,9 +97,10 @@ def main() -> None:
         result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         result["index_sizes"] = index_sizes(settings)
         print(json.dumps(result, indent=2))
-        from search.lifecycle import drop_prefix
+        if not args.keep:
+            from search.lifecycle import drop_prefix
 
-        drop_prefix(make_client(settings, timeout=60), settings)
+            drop_prefix(make_client(settings, timeout=60), settings)
 
 
 if __name__ == "__main__":
