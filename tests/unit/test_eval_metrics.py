@@ -1,0 +1,71 @@
+"""Ranking metrics used by the relevance evaluation."""
+import math
+
+import pytest
+
+from evaluation.metrics import (dcg_at, mean, ndcg_at, precision_at, recall_at, reciprocal_rank,
+                                success_at)
+
+pytestmark = pytest.mark.unit
+
+
+def test_recall_counts_relevant_keys_in_the_cut():
+    assert recall_at(["a", "b", "c"], {"a", "c", "z"}, k=2) == pytest.approx(1 / 3)
+    assert recall_at(["a", "b", "c"], {"a", "c"}, k=10) == 1.0
+
+
+def test_recall_and_precision_of_nothing_relevant_are_zero():
+    assert recall_at(["a"], set()) == 0.0
+    assert precision_at([], {"a"}, k=5) == 0.0
+    assert precision_at(["a", "b"], {"a"}, k=0) == 0.0
+
+
+def test_precision_counts_missing_slots_as_misses():
+    assert precision_at(["a"], {"a"}, k=4) == 0.25
+
+
+def test_reciprocal_rank_is_one_over_first_hit():
+    assert reciprocal_rank(["x", "a", "b"], {"b", "a"}) == 0.5
+    assert reciprocal_rank(["x", "y"], {"a"}) == 0.0
+    assert reciprocal_rank(["x", "y", "a"], {"a"}, k=2) == 0.0
+
+
+def test_repeated_keys_count_once_at_their_first_rank():
+    assert reciprocal_rank(["x", "x", "a"], {"a"}) == 0.5
+    assert recall_at(["a", "a", "b"], {"a", "b"}, k=2) == 1.0
+
+
+def test_success_at_one():
+    assert success_at(["a", "b"], {"a"}) == 1.0
+    assert success_at(["b", "a"], {"a"}) == 0.0
+    assert success_at(["b", "a"], {"a"}, k=2) == 1.0
+
+
+def test_ndcg_is_one_for_the_ideal_order_and_less_otherwise():
+    gains = {"a": 2, "b": 1}
+    assert ndcg_at(["a", "b", "x"], gains) == pytest.approx(1.0)
+    worse = ndcg_at(["b", "a"], gains)
+    expected = (1 + 2 / math.log2(3)) / (2 + 1 / math.log2(3))
+    assert worse == pytest.approx(expected)
+    assert 0 < worse < 1
+
+
+def test_ndcg_accepts_a_set_as_binary_gains_and_cuts_at_k():
+    assert ndcg_at(["x", "a"], {"a"}, k=1) == 0.0
+    assert ndcg_at(["x", "a"], {"a"}, k=2) == pytest.approx(1 / math.log2(3))
+    # the ideal uses at most k judged keys, so finding k of many is perfect
+    assert ndcg_at(["a"], {"a", "b", "c"}, k=1) == 1.0
+
+
+def test_ndcg_without_positive_gains_is_zero():
+    assert ndcg_at(["a"], {}) == 0.0
+    assert ndcg_at(["a"], {"a": 0}) == 0.0
+
+
+def test_dcg_discounts_by_log_rank():
+    assert dcg_at(["x", "a"], {"a": 1.0}) == pytest.approx(1 / math.log2(3))
+
+
+def test_mean_of_nothing_is_zero():
+    assert mean([]) == 0.0
+    assert mean([1.0, 0.0]) == 0.5
