@@ -34,12 +34,17 @@ CORPUS_TEXTS = 104_000  # works to embed for the whole Anthology
 def read_corpus(data_dir: Path, n: int, seed: int = 0, abstracts_only: bool = False) -> list[str]:
     """A seeded sample of work texts (title + abstract, or title alone) from
     the Anthology XML, with the corpus' own share of abstracts."""
+    return [work_text(t, a) for t, a in read_papers(data_dir, n, seed, abstracts_only)]
+
+
+def read_papers(data_dir: Path, n: int, seed: int = 0, abstracts_only: bool = False) -> list[tuple[str, str]]:
+    """A seeded sample of (title, abstract) pairs; abstract may be ''."""
     from lxml import etree
 
     files = sorted((data_dir / "xml").glob("*.xml"))
     if not files:
         raise SystemExit(f"no Anthology XML under {data_dir / 'xml'}")
-    texts: list[str] = []
+    papers: list[tuple[str, str]] = []
     for f in files:
         for _, paper in etree.iterparse(str(f), tag="paper"):
             title_el = paper.find("title")
@@ -48,25 +53,55 @@ def read_corpus(data_dir: Path, n: int, seed: int = 0, abstracts_only: bool = Fa
                 abs_el = paper.find("abstract")
                 abstract = "".join(abs_el.itertext()) if abs_el is not None else ""
                 if title.strip() and (abstract.strip() or not abstracts_only):
-                    texts.append(work_text(title, abstract))
+                    papers.append((title, abstract))
             paper.clear()
     rng = random.Random(seed)
-    return rng.sample(texts, min(n, len(texts)))
+    return rng.sample(papers, min(n, len(papers)))
 
 
-def run_config(texts, model_path, backend, msl, batch_size, threads, repeats, cache_dir):
+def title_to_abstract_retrieval(emb: Embedder, papers: list[tuple[str, str]]) -> tuple[float, float]:
+    """A small relevance check that truncation can hurt: each title is a
+    query, the abstracts (without titles) of the sample are the documents.
+    Returns (recall@1, MRR@10) of finding the paper's own abstract."""
+    pairs = [(t, a) for t, a in papers if a.strip()]
+    q = emb.encode([work_text(t) for t, _ in pairs])
+    d = emb.encode([work_text(None, a) for _, a in pairs])
+    sims = q @ d.T
+    own = np.diag(sims)
+    rank = (sims > own[:, None]).sum(axis=1)  # 0 = own abstract ranked first
+    mrr = float(np.mean(np.where(rank < 10, 1.0 / (rank + 1), 0.0)))
+    return float(np.mean(rank == 0)), mrr
+
+
+def run_config(texts, model_path, backend, msl, batch_size, threads, repeats, cache_dir, processes=1):
+    """Median wall-clock texts/s over `repeats` runs (model load and a warm-up
+    excluded), and texts per CPU-second (steadier on a busy machine)."""
     emb = Embedder(model_path, backend=backend, max_seq_length=msl, batch_size=batch_size,
-                   cache_dir=cache_dir, num_threads=threads)
+                   cache_dir=cache_dir, num_threads=threads, processes=processes)
     t0 = time.perf_counter()
     emb.load()
-    emb.encode(texts[:16])  # warm-up
+    emb.encode(texts[: max(16, 8 * batch_size * processes)] if processes > 1 else texts[:16])  # warm-up
     load_s = time.perf_counter() - t0
-    rates, vecs = [], None
+    rates, cpu_rates, vecs = [], [], None
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         vecs = emb.encode(texts)
         rates.append(len(texts) / (time.perf_counter() - t))
-    return emb, statistics.median(rates), rates, load_s, vecs
+        cpu_rates.append(len(texts) / max(time.process_time() - c, 1e-9))
+    # worker processes' CPU time is not ours to see: no per-CPU figure then
+    cpu_rate = max(cpu_rates) if processes == 1 else float("nan")
+    return emb, statistics.median(rates), rates, cpu_rate, load_s, vecs
+
+
+def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
+    """Mean share of each text's k nearest neighbours (within the sample)
+    that two sets of vectors agree on: what 'similar work' would notice."""
+    def knn(v):
+        sims = v @ v.T
+        np.fill_diagonal(sims, -np.inf)
+        return np.argpartition(-sims, k, axis=1)[:, :k]
+    na, nb = knn(a), knn(b)
+    return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(na, nb)]))
 
 
 def main(argv=None) -> int:
@@ -77,12 +112,18 @@ def main(argv=None) -> int:
     ap.add_argument("--max-seq-length", type=int, default=s.embed_max_seq_length)
     ap.add_argument("--batch-size", type=int, default=s.embed_batch_size)
     ap.add_argument("--threads", type=int, default=None, help="torch / onnxruntime intra-op threads")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="worker processes for the model (each with --threads threads, default 1)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--abstracts-only", action="store_true", help="only works that have an abstract")
     ap.add_argument("--matrix", action="store_true",
                     help="run torch/256, onnx/256, onnx-int8/256, onnx-int8/128, torch/128")
     ap.add_argument("--no-baseline", action="store_true", help="skip the fp32/256 agreement check")
+    ap.add_argument("--retrieval", action="store_true",
+                    help="also score title -> own abstract retrieval (recall@1, MRR@10) per config")
+    ap.add_argument("--configs", default=None,
+                    help="comma-separated backend/max_seq_length pairs, e.g. onnx-int8/256,onnx-int8/128")
     ap.add_argument("--model", default=s.model)
     ap.add_argument("--cache-dir", default=None, help="where ONNX exports live (default: the configured cache)")
     args = ap.parse_args(argv)
@@ -92,37 +133,51 @@ def main(argv=None) -> int:
     shown = sorted(f for f in flags if f.startswith(("avx", "amx")) or f in ("fma", "f16c"))
     import torch
 
+    try:
+        load1 = f", load average {os.getloadavg()[0]:.1f}"
+    except OSError:
+        load1 = ""
     print(f"cpu: {platform.machine()}, {os.cpu_count()} cpus, torch threads {torch.get_num_threads()}, "
-          f"flags {' '.join(shown) or '-'}; int8 preset: {quantization_config_for_cpu(flags)}")
+          f"flags {' '.join(shown) or '-'}; int8 preset: {quantization_config_for_cpu(flags)}{load1}")
     t = time.perf_counter()
-    texts = read_corpus(s.data_dir, args.n, args.seed, args.abstracts_only)
-    with_abs = sum(1 for x in texts if len(x) > 300)
-    print(f"corpus sample: {len(texts)} texts (~{with_abs} with abstracts) read in {time.perf_counter() - t:.1f}s; "
+    papers = read_papers(s.data_dir, args.n, args.seed, args.abstracts_only)
+    texts = [work_text(t, a) for t, a in papers]
+    with_abs = sum(1 for _, a in papers if a.strip())
+    print(f"corpus sample: {len(texts)} texts ({with_abs} with abstracts) read in {time.perf_counter() - t:.1f}s; "
           f"mean {statistics.mean(map(len, texts)):.0f} chars")
 
     configs = [(args.backend, args.max_seq_length)]
     if args.matrix:
         configs = [("torch", 256), ("onnx", 256), ("onnx-int8", 256), ("onnx-int8", 128), ("torch", 128)]
+    if args.configs:
+        configs = [(c.split("/")[0], int(c.split("/")[1])) for c in args.configs.split(",")]
 
     baseline = None
     if not args.no_baseline:
-        emb, rate, rates, load_s, baseline = run_config(texts, args.model, "torch", 256, args.batch_size,
-                                                        args.threads, 1, cache_dir)
-        if ("torch", 256) in configs:
-            baseline_rate = rate
-        print(f"baseline torch fp32/256: {rate:.1f} texts/s (1 run)")
+        _, rate, _, cpu_rate, _, baseline = run_config(texts, args.model, "torch", 256, args.batch_size,
+                                                       args.threads, 1, cache_dir)
+        print(f"baseline torch fp32/256: {rate:.1f} texts/s wall, {cpu_rate:.1f} texts per CPU-second (1 run)")
 
-    print(f"{'backend':24} {'msl':>4} {'batch':>5} {'texts/s':>8} {'runs':>22} {'corpus':>8} "
-          f"{'cos mean':>8} {'cos p1':>7} {'cos min':>7}")
+    print(f"{'backend':20} {'msl':>4} {'batch':>5} {'texts/s':>8} {'runs':>16} {'per-cpu-s':>9} {'corpus':>7} "
+          f"{'load':>6} {'cos mean':>8} {'cos p1':>7} {'cos min':>7} {'nn@10':>6}")
     for backend, msl in configs:
-        emb, rate, rates, load_s, vecs = run_config(texts, args.model, backend, msl, args.batch_size,
-                                                    args.threads, args.repeats, cache_dir)
-        cos = "" if baseline is None else np.einsum("ij,ij->i", vecs, baseline)
-        cos_txt = "" if baseline is None else f"{cos.mean():8.4f} {np.percentile(cos, 1):7.4f} {cos.min():7.4f}"
+        emb, rate, rates, cpu_rate, load_s, vecs = run_config(texts, args.model, backend, msl, args.batch_size,
+                                                              args.threads, args.repeats, cache_dir, args.processes)
+        if baseline is None:
+            cos_txt = ""
+        else:
+            cos = np.einsum("ij,ij->i", vecs, baseline)
+            cos_txt = (f"{cos.mean():8.4f} {np.percentile(cos, 1):7.4f} {cos.min():7.4f} "
+                       f"{neighbour_overlap(vecs, baseline):6.3f}")
         runs = "/".join(f"{r:.0f}" for r in rates)
         est = CORPUS_TEXTS / rate / 60
-        print(f"{emb.effective_backend:24} {msl:>4} {args.batch_size:>5} {rate:8.1f} {runs:>22} "
-              f"{est:6.1f}m {cos_txt}", flush=True)
+        if args.retrieval:
+            r1, mrr = title_to_abstract_retrieval(emb, papers)
+            cos_txt += f"  title->abstract R@1 {r1:.3f} MRR@10 {mrr:.3f}"
+        emb.close()
+        name = emb.effective_backend + (f" x{args.processes}p" if args.processes > 1 else "")
+        print(f"{name:20} {msl:>4} {args.batch_size:>5} {rate:8.1f} {runs:>16} {cpu_rate:9.1f} "
+              f"{est:6.1f}m {load_s:5.1f}s {cos_txt}", flush=True)
     return 0
 
 

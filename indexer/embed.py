@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -130,7 +130,6 @@ class EmbeddingCache:
     connection is opened lazily per process, so the object survives fork().
     """
 
-    _CHUNK = 900  # keys per SELECT ... IN (...), under every SQLite variable limit
 
     def __init__(self, path: str | Path, dims: int | None = None, timeout: float = 60.0):
         self.path = Path(path)
@@ -138,6 +137,7 @@ class EmbeddingCache:
         self.timeout = timeout
         self._conn: sqlite3.Connection | None = None
         self._pid: int | None = None
+        self._chunk = 900
         self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
@@ -148,7 +148,14 @@ class EmbeddingCache:
         conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL) WITHOUT ROWID")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB of pages per connection
+        # A rowid table: 1.5 KB rows would bloat a WITHOUT ROWID b-tree (3x the
+        # file size, 10x slower lookups); the key lives in its own small index.
+        conn.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB NOT NULL UNIQUE, vec BLOB NOT NULL)")
+        try:  # keys per SELECT ... IN (...): as many as this SQLite allows, up to 20k
+            self._chunk = max(100, min(20000, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1))
+        except AttributeError:  # Python < 3.11
+            self._chunk = 900
         self._conn, self._pid = conn, os.getpid()
         return conn
 
@@ -167,8 +174,8 @@ class EmbeddingCache:
         unique = list(dict.fromkeys(keys))
         with self._lock:
             conn = self._connect()
-            for s in range(0, len(unique), self._CHUNK):
-                part = unique[s : s + self._CHUNK]
+            for s in range(0, len(unique), self._chunk):
+                part = unique[s : s + self._chunk]
                 marks = ",".join("?" * len(part))
                 for key, blob in conn.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", part):
                     vec = np.frombuffer(blob, dtype=np.float32)
@@ -260,6 +267,7 @@ class Embedder:
         cache_dir: str | Path | None = None,
         num_threads: int | None = None,
         chunk_size: int = 4096,
+        processes: int = 1,
     ):
         if backend not in BACKENDS:
             raise ValueError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
@@ -270,6 +278,12 @@ class Embedder:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.num_threads = num_threads
         self.chunk_size = int(chunk_size)
+        # processes > 1 runs the model in that many worker processes (each with
+        # num_threads threads, default 1): on small CPUs two single-threaded
+        # processes get more done than one process with two threads.
+        self.processes = max(1, int(processes))
+        self._pool = None
+        self._pool_pid: int | None = None
         self.model_calls = 0  # how many times the model was run (per encode chunk); tests count these
         self.texts_encoded = 0
         self.effective_backend: str | None = None  # e.g. "onnx-int8 (avx2)" once loaded
@@ -277,7 +291,10 @@ class Embedder:
         self._model_id: str | None = None
         self._dims: int | None = None
         self._cache: EmbeddingCache | None = None
+        self._backend_key: str | None = None
         self._load_lock = threading.Lock()
+        self._loaded_pid: int | None = None
+        self._onnx_file: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: "Settings", **overrides) -> "Embedder":
@@ -324,10 +341,21 @@ class Embedder:
         self._check_model_dir()
         return self.model_path
 
+    @property
+    def backend_key(self) -> str:
+        """The backend as it affects the vectors: int8 kernels differ per CPU
+        kind, so 'onnx-int8:avx2' and 'onnx-int8:avx512_vnni' are kept apart."""
+        if self._backend_key is None:
+            key = self.backend
+            if self.backend == "onnx-int8":
+                key = f"onnx-int8:{quantization_config_for_cpu() or 'fp32'}"
+            self._backend_key = key
+        return self._backend_key
+
     def cache_key(self, text: str) -> bytes:
-        """sha1 of model id, backend, max_seq_length and the text."""
+        """sha1 of model id, backend (with the int8 preset), max_seq_length and the text."""
         h = hashlib.sha1()
-        h.update(f"{self.model_id}\x00{self.backend}\x00{self.max_seq_length}\x00".encode())
+        h.update(f"{self.model_id}\x00{self.backend_key}\x00{self.max_seq_length}\x00".encode())
         h.update(text.encode("utf-8", "surrogatepass"))
         return h.digest()
 
@@ -341,11 +369,17 @@ class Embedder:
 
     # -- model ---------------------------------------------------------------
     def load(self) -> "_Runner":
-        """Load the model now (it is otherwise loaded on first use)."""
+        """Load the model now (it is otherwise loaded on first use).
+
+        An ONNX Runtime session does not survive fork() (its thread pool stays
+        in the parent), so a forked worker loads its own."""
+        if self._model is not None and self.backend != "torch" and self._loaded_pid != os.getpid():
+            self._model = None
         if self._model is None:
             with self._load_lock:
                 if self._model is None:
                     self._model = self._load_model()
+                    self._loaded_pid = os.getpid()
         return self._model
 
     def _load_model(self) -> "_Runner":
@@ -361,6 +395,7 @@ class Embedder:
                 if quant is None:
                     log.warning("this CPU has no avx2/avx512/arm64 int8 kernels: using fp32 ONNX instead of int8")
             onnx_file = ensure_onnx_model(self.model_path, self.onnx_dir, quant)
+            self._onnx_file = onnx_file
             runner = _OnnxRunner(onnx_file, self.model_path, self.max_seq_length, self.num_threads)
             self.effective_backend = f"onnx-int8 ({quant})" if quant else "onnx"
         self._dims = runner.dims
@@ -374,7 +409,12 @@ class Embedder:
         return base / "models" / re.sub(r"[^A-Za-z0-9_.-]+", "-", self.model_id)
 
     # -- encoding ------------------------------------------------------------
-    def encode(self, texts: Sequence[str], show_progress_bar: bool = False) -> np.ndarray:
+    def encode(
+        self,
+        texts: Sequence[str],
+        show_progress_bar: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
         """Embed texts: float32 array (len(texts), dims), rows of unit length.
 
         Texts are run longest first in chunks of `chunk_size` (so each batch
@@ -385,22 +425,72 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
         model = self.load()
+        pool = self._get_pool() if self.processes > 1 and len(texts) >= 4 * self.batch_size else None
         out = np.empty((len(texts), self.dims), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for s in range(0, len(order), self.chunk_size):
             idx = order[s : s + self.chunk_size]
-            out[idx] = model.encode([texts[i] for i in idx], self.batch_size, show_progress_bar)
+            part = [texts[i] for i in idx]
+            if pool is None:
+                out[idx] = model.encode(part, self.batch_size, show_progress_bar)
+            else:
+                step = 2 * self.batch_size
+                pieces = [part[j : j + step] for j in range(0, len(part), step)]
+                out[idx] = np.concatenate(list(pool.map(_worker_encode, pieces, [self.batch_size] * len(pieces))))
             self.model_calls += 1
             self.texts_encoded += len(idx)
+            if on_progress is not None:
+                on_progress(min(s + self.chunk_size, len(order)), len(order))
         return out
+
+    def _get_pool(self):
+        if self._pool is not None and self._pool_pid == os.getpid():
+            return self._pool
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        threads = self.num_threads or 1
+        if self.backend == "torch":
+            spec = ("torch", (self.model_path, self.max_seq_length, threads))
+        else:
+            spec = ("onnx", (self._onnx_file, self.model_path, self.max_seq_length, threads))
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=spec,
+        )
+        self._pool_pid = os.getpid()
+        return self._pool
+
+    def close(self) -> None:
+        """Stop worker processes, if any, and close the cache connection."""
+        if self._pool is not None and self._pool_pid == os.getpid():
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
+        if self._cache is not None:
+            self._cache.close()
+
+    def __enter__(self) -> "Embedder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
-    def encode_cached(self, texts: Sequence[str], show_progress_bar: bool = False) -> np.ndarray:
+    def encode_cached(
+        self,
+        texts: Sequence[str],
+        show_progress_bar: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
         """Like `encode`, but reads vectors from the on-disk cache and encodes
         only texts not seen before with this model, backend and
-        max_seq_length (each distinct text once), storing them as it goes."""
+        max_seq_length (each distinct text once), storing them after every
+        chunk of `chunk_size`, so an interrupted run loses little.
+        `on_progress(done, total)` counts the texts that had to be encoded."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
@@ -418,6 +508,8 @@ class Embedder:
                 part = miss_keys[s : s + step]
                 vecs = self.encode([missing[k] for k in part], show_progress_bar=show_progress_bar)
                 cache.put_many(zip(part, vecs))
+                if on_progress is not None:
+                    on_progress(s + len(part), len(miss_keys))
                 found.update(zip(part, vecs))
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
@@ -448,6 +540,21 @@ def _pooling_config(model_dir: Path) -> tuple[str, int | None]:
 def _dims_from_files(model_dir: Path) -> int:
     _, dim = _pooling_config(model_dir)
     return int(dim or _read_json(model_dir / "config.json")["hidden_size"])
+
+
+_WORKER_RUNNER: "_Runner | None" = None
+
+
+def _worker_init(kind: str, args: tuple) -> None:
+    """Load the model in a worker process (see Embedder.processes)."""
+    global _WORKER_RUNNER
+    _offline_env()
+    _WORKER_RUNNER = _TorchRunner(*args) if kind == "torch" else _OnnxRunner(*args)
+
+
+def _worker_encode(texts: list[str], batch_size: int) -> np.ndarray:
+    assert _WORKER_RUNNER is not None
+    return _WORKER_RUNNER.encode(texts, batch_size)
 
 
 class _Runner:
