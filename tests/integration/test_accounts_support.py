@@ -1,9 +1,11 @@
 """Fixtures and helpers for the accounts tests: an indexed sample of our own (owner edits
-must not leak into other tests' sample), a migrated SQLite file per test, the real Redis
-(rate limits, RQ) and a burst worker that runs the queued syncs.
+must not leak into other tests' sample), a migrated SQLite file per test (or the PostgreSQL
+database in PEERSCOPE_TEST_DATABASE_URL, emptied per test), the real Redis (rate limits, RQ)
+and a burst worker that runs the queued syncs.
 """
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from dataclasses import replace
@@ -49,7 +51,8 @@ def app_settings(accounts_index, tmp_path, monkeypatch):
     """Settings of one test: its own SQLite file, outbox and queue; the shared index copy."""
     from web.accounts import db
 
-    url = f"sqlite:///{tmp_path / 'accounts.db'}"
+    url = os.environ.get("PEERSCOPE_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'accounts.db'}"
+    db.downgrade(url, "base")  # a PostgreSQL store given for the tests starts empty each time
     db.upgrade(url)
     # RQ jobs read their settings from the environment (like the indexer's jobs).
     monkeypatch.setenv("PEERSCOPE_DATABASE_URL", url)
