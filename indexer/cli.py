@@ -15,6 +15,7 @@ from indexer.incremental import update_files
 from indexer.jobs import (BuildLocked, acquire_lock, enqueue_build, lock_key, new_build_id, publish_rejects,
                           rejects_key, release_lock)
 from indexer.plan import Options, plan_files
+from indexer.recovery import cleanup_option
 from indexer.stages import build_indexes, read_file
 from peerscope.config import Settings, load_settings
 
@@ -80,6 +81,7 @@ def _redis(settings: Settings) -> Redis | None:
 @click.option("--prefix", help="Index prefix (default: PEERSCOPE_INDEX_PREFIX).")
 @click.option("--queue", "use_queue", is_flag=True, help="Enqueue RQ jobs for `peerscope worker`s instead of running here.")
 @click.option("--unlock", is_flag=True, help="Clear a stale reindex lock and exit.")
+@cleanup_option
 def index_command(sample, year_from, year_to, files, prefix, use_queue, unlock) -> None:
     """Build the works and researchers indexes from the ACL Anthology (in-process by default)."""
     settings = _settings(prefix)

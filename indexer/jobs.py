@@ -101,7 +101,7 @@ def enqueue_build(settings: Settings, options: Options, conn: Redis) -> tuple[st
         file_jobs = [
             queue.enqueue(read_file_job, settings.index_prefix, build_id, str(t.path), t.limit,
                           options.year_from, options.year_to,
-                          job_id=f"{settings.index_prefix}{build_id}-read-{t.path.stem}",
+                          job_id=f"{settings.index_prefix}{build_id}-read-{t.path.stem.replace('.', '_')}",
                           job_timeout=FILE_JOB_TIMEOUT_S, retry=Retry(max=2, interval=[5, 30]),
                           result_ttl=86400, failure_ttl=7 * 86400)
             for t in tasks

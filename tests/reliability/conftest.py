@@ -1,0 +1,41 @@
+"""Fixtures of the reliability checks: the indexed sample served by gunicorn, the bench/ helpers.
+
+The sample is the integration tests' own (tests/integration/conftest.py, loaded by path so
+that there is one definition of it), under this session's prefix.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))  # harness, load, fuzz_api, reindex_under_load, faults
+
+
+def _sample_helpers():
+    spec = importlib.util.spec_from_file_location("_sample_fixtures", ROOT / "tests" / "integration" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def indexed_sample(client, settings):
+    helpers = _sample_helpers()
+    sample = helpers.build_sample(client, settings)
+    yield sample
+    helpers.drop_sample(client, sample)
+
+
+@pytest.fixture(scope="session")
+def served_sample(indexed_sample, tmp_path_factory):
+    """`peerscope serve` (gunicorn, 2 workers) on the sample; API rate limit off."""
+    import harness
+
+    log = tmp_path_factory.mktemp("web") / "web.log"
+    env = harness.app_env(indexed_sample.index_prefix, indexed_sample.redis_url)
+    with harness.served(env, workers=2, log_path=log) as web:
+        yield web
