@@ -74,8 +74,11 @@ _STOPWORDS = frozenset(
     """.split()
 )
 
-_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
-_MAX_NGRAM = 3
+# A word (letters first, inner hyphens kept: "low-resource", "gpt-3") or a
+# clause boundary. Apostrophes split words, so "model's" ends in a lone "s",
+# which like every single letter breaks phrases.
+_TOKEN_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[.,;:!?()\[\]{}\"]")
+_BREAKS = _STOPWORDS | frozenset(".,;:!?()[]{}\"") | frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
 def _fold(text: str) -> str:
@@ -88,32 +91,25 @@ def _fold(text: str) -> str:
 def _phrases(text: str) -> set[str]:
     """The distinct uni-, bi- and trigrams of a text, lowercase, stopword-free.
 
-    N-grams never cross a stopword, a single-letter token or punctuation that
-    ends a clause, so they are mostly noun phrases.
+    N-grams never cross a stopword, a single letter or punctuation that ends
+    a clause, so they are mostly noun phrases.
     """
     out: set[str] = set()
-    for chunk in re.split(r"[.,;:!?()\[\]{}\"]", _fold(text).lower()):
-        run: list[str] = []
-        for tok in _TOKEN_RE.findall(chunk):
-            tok = tok.removesuffix("'s")
-            if tok in _STOPWORDS or len(tok) < 2 or tok.isdigit():
-                if run:
-                    _add_ngrams(run, out)
-                    run = []
-                continue
-            run.append(tok)
-        if run:
-            _add_ngrams(run, out)
+    add = out.add
+    breaks = _BREAKS
+    p1 = p2 = ""
+    for tok in _TOKEN_RE.findall(_fold(text).lower()):
+        if tok in breaks:
+            p1 = p2 = ""
+            continue
+        add(tok)
+        if p1:
+            bigram = p1 + " " + tok
+            add(bigram)
+            if p2:
+                add(p2 + " " + bigram)
+        p2, p1 = p1, tok
     return out
-
-
-def _add_ngrams(run: list[str], out: set[str]) -> None:
-    out.update(run)
-    n = len(run)
-    if n > 1:
-        out.update(f"{a} {b}" for a, b in zip(run, run[1:]))
-    if n > 2:
-        out.update(f"{a} {b} {c}" for a, b, c in zip(run, run[1:], run[2:]))
 
 
 def slugify(label: str) -> str:
@@ -315,9 +311,10 @@ def _nearest(
         labels[s : s + chunk] = lab
         best[s : s + chunk] = sims[np.arange(sims.shape[0]), lab]
         if sums is not None:
-            onehot = np.zeros((block.shape[0], k), dtype=np.float32)
-            onehot[np.arange(block.shape[0]), lab] = 1.0
-            sums += onehot.T @ block
+            order = np.argsort(lab, kind="stable")
+            sorted_lab = lab[order]
+            starts = np.flatnonzero(np.r_[True, sorted_lab[1:] != sorted_lab[:-1]])
+            sums[sorted_lab[starts]] += np.add.reduceat(block[order], starts, axis=0)
     return labels, best
 
 
@@ -349,17 +346,20 @@ def spherical_kmeans(
     seed: int = 0,
     max_iter: int = 40,
     tol: float = 1e-4,
-    init_sample: int = 20000,
+    init_sample: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster unit vectors by cosine similarity; returns (centroids, labels).
 
     Full-batch Lloyd iterations on float32 (one (chunk x k) product at a time),
-    k-means++ seeding on a sample of at most `init_sample` points. Empty
+    k-means++ seeding on a sample of `init_sample` points (default 40 per
+    cluster, at least 5,000). Empty
     clusters are re-seeded with the points worst served by their centroid.
     """
     rng = np.random.default_rng(seed)
     n, d = x.shape
     k = max(1, min(k, n))
+    if init_sample is None:
+        init_sample = max(5000, 40 * k)
     sample = x if n <= init_sample else x[np.sort(rng.choice(n, init_sample, replace=False))]
     centroids = _kmeans_pp(sample, k, rng)
     labels = np.zeros(n, dtype=np.int64)
@@ -400,9 +400,9 @@ def _ctfidf(
     for docs in cluster_docs:
         c: Counter = Counter()
         for i in docs:
-            c.update(doc_phrases[i])
+            c.update(doc_phrases[i])  # Counter.update of an iterable runs in C
+            overall.update(doc_phrases[i])
         per_cluster.append(c)
-        overall.update(c)
     n_clusters = max(1, sum(1 for d in cluster_docs if d))
     avg = sum(len(d) for d in cluster_docs) / n_clusters
     boost = {1: 1.0, 2: 1.6, 3: 1.8}
@@ -526,7 +526,7 @@ def fit_topics(
     vectors: np.ndarray,
     k: int | None = None,
     seed: int = 0,
-    max_docs_per_cluster: int = 400,
+    max_docs_per_cluster: int = 250,
     n_terms: int = 8,
 ) -> TopicModel:
     """Cluster `vectors` (one row per text, any scale: they are normalised)
@@ -570,7 +570,7 @@ def fit_topics(
     min_df = 2
     scored = _ctfidf(cluster_docs, doc_phrases, min_df)
     terms = [_pick_terms(s, n_terms) for s in scored]
-    raw_docs = [[texts[i] for i in docs[:100]] for docs in cluster_docs]
+    raw_docs = [[texts[i] for i in docs[:60]] for docs in cluster_docs]
     names = _make_labels(terms, raw_docs)
 
     topics = [
