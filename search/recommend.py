@@ -25,16 +25,17 @@ MAX_NEIGHBOURS = 500  # prolific seeds: the graph step reads at most this many c
 MAX_REASON_ITEMS = 5
 
 
-def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_id: str,
-                            args: Mapping[str, Any]) -> dict:
-    """args: size, active_since, affiliation. Results carry `reasons`."""
+def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: str,
+                       filters: Mapping[str, Any], window: int) -> dict[str, Any]:
+    """The candidate lists before fusion: {"seed", "rankings": {source: [ids]}, "docs", "graph"}.
+
+    Each source ranks at most `window` candidates; all apply the same filters
+    and exclude the seed and its co-authors.
+    """
     index = settings.alias("researchers")
-    size = args.get("size", 10)
-    filters = {"active_since": args.get("active_since"), "affiliation": args.get("affiliation")}
     seed_hit = R.fetch_one(client, index, "researcher", researcher_id,
                            RQ.by_ids_body([researcher_id], C.SEED_SOURCE))
     seed = {**seed_hit["_source"], "id": researcher_id}
-    window = max(size * 3, 30)
 
     neighbours = sorted(seed.get("collaborators") or [], key=lambda c: -(c.get("count") or 0))
     neighbour_ids = [c["id"] for c in neighbours if c.get("id")][:MAX_NEIGHBOURS] \
@@ -61,10 +62,24 @@ def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_i
         rankings["graph"] = [c for c in top_graph if c in passed]
         for c in rankings["graph"]:
             docs.setdefault(c, passed[c])
+    return {"seed": seed, "rankings": rankings, "docs": docs, "graph": graph}
 
+
+def fuse_rankings(rankings: Mapping[str, list[str]], size: int,
+                  weights: Mapping[str, float] = WEIGHTS) -> list[tuple[str, float]]:
+    """RRF of the non-empty candidate lists, best first, at most `size`."""
     ranked = [name for name in ("content", "topics", "graph") if rankings.get(name)]
-    fused = rrf([rankings[n] for n in ranked], weights=[WEIGHTS[n] for n in ranked])[:size]
-    chosen = [(docs[c], score) for c, score in fused]
+    return rrf([rankings[n] for n in ranked], weights=[weights[n] for n in ranked])[:size]
+
+
+def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_id: str,
+                            args: Mapping[str, Any]) -> dict:
+    """args: size, active_since, affiliation. Results carry `reasons`."""
+    size = args.get("size", 10)
+    filters = {"active_since": args.get("active_since"), "affiliation": args.get("affiliation")}
+    found = candidate_rankings(client, settings, researcher_id, filters, max(size * 3, 30))
+    seed, rankings, docs, graph = found["seed"], found["rankings"], found["docs"], found["graph"]
+    chosen = [(docs[c], score) for c, score in fuse_rankings(rankings, size)]
     papers = _paper_pairs(client, settings, seed, [d for d, _ in chosen])
     results = []
     for hit, score in chosen:

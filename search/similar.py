@@ -31,17 +31,43 @@ def _seeds(client: OpenSearch, index: str, ids: Sequence[str]) -> dict[str, dict
     return found
 
 
+def fuse(lists: Mapping[str, Sequence[Mapping[str, Any]]], size: int,
+         weights: Mapping[str, float] = WEIGHTS) -> list[dict]:
+    """RRF of the named hit lists ("knn", "mlt"), best first, at most `size`."""
+    names = list(lists)
+    return fuse_hits([lists[n] for n in names], names=names, weights=[weights[n] for n in names])[:size]
+
+
 def _run(client: OpenSearch, index: str, bodies: dict[str, dict], size: int) -> dict:
     names = list(bodies)
     responses = R.msearch(client, index, [bodies[n] for n in names])
-    fused = fuse_hits([R.hits(r) for r in responses], names=names,
-                      weights=[WEIGHTS[n] for n in names])
     results = []
-    for hit in fused[:size]:
+    for hit in fuse({n: R.hits(r) for n, r in zip(names, responses)}, size):
         out = R.to_result(hit)
         out["ranks"] = dict(hit["_ranks"])
         results.append(out)
     return {"results": results, "total": len(results), "page": 1, "size": size, "next": None}
+
+
+def _work_bodies(client: OpenSearch, settings: Settings, work_id: str,
+                 args: Mapping[str, Any]) -> tuple[dict, dict[str, dict]]:
+    alias = settings.alias("works")
+    seed = _seeds(client, alias, [work_id])[work_id]
+    src = seed.get("_source") or {}
+    authors = (src.get("author_ids") or []) if args.get("exclude_own_authors") else []
+    bodies = S.similar_bodies(seed["_index"], [work_id], src.get("embedding"),
+                              {k: args.get(k) for k in FILTER_KEYS}, size=args.get("size", 10),
+                              exclude_author_ids=authors)
+    return src, bodies
+
+
+def candidate_lists(client: OpenSearch, settings: Settings, work_id: str,
+                    args: Mapping[str, Any]) -> dict[str, list[dict]]:
+    """The unfused hit lists {"knn": [...], "mlt": [...]} that `similar_to_work` fuses."""
+    _, bodies = _work_bodies(client, settings, work_id, args)
+    names = list(bodies)
+    responses = R.msearch(client, settings.alias("works"), [bodies[n] for n in names])
+    return {n: R.hits(r) for n, r in zip(names, responses)}
 
 
 def similar_to_work(client: OpenSearch, settings: Settings, work_id: str,
@@ -50,15 +76,8 @@ def similar_to_work(client: OpenSearch, settings: Settings, work_id: str,
 
     args: size, year_from, year_to, venue, author, exclude_own_authors.
     """
-    alias = settings.alias("works")
-    seed = _seeds(client, alias, [work_id])[work_id]
-    src = seed.get("_source") or {}
-    authors = (src.get("author_ids") or []) if args.get("exclude_own_authors") else []
-    size = args.get("size", 10)
-    bodies = S.similar_bodies(seed["_index"], [work_id], src.get("embedding"),
-                              {k: args.get(k) for k in FILTER_KEYS}, size=size,
-                              exclude_author_ids=authors)
-    out = _run(client, alias, bodies, size)
+    src, bodies = _work_bodies(client, settings, work_id, args)
+    out = _run(client, settings.alias("works"), bodies, args.get("size", 10))
     out["seed"] = {"id": work_id, "title": src.get("title"), "year": src.get("year")}
     return out
 

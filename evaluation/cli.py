@@ -1,0 +1,130 @@
+"""`peerscope eval ...`: relevance evaluation on the real data (see docs/EVALUATION.md)."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from evaluation.common import build, format_table, settings_for, small_workshop_files
+
+DEFAULT_CUTOFF = 2022
+
+
+def _prefix(prefix: str | None, cutoff: int) -> str:
+    return prefix or f"eval-{cutoff}-"
+
+
+def _header(settings) -> None:
+    click.echo(f"indexes '{settings.index_prefix}*', embeddings {settings.embed_backend} "
+               f"max_seq_length {settings.embed_max_seq_length}", err=True)
+
+
+def _dump(path: str | None, name: str, data) -> None:
+    if path:
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{name}.json").write_text(json.dumps(data, indent=2, default=sorted) + "\n")
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Relevance evaluation: collaborators, similar work, researcher search."""
+
+
+@eval_group.command("build")
+@click.option("--cutoff", type=int, default=DEFAULT_CUTOFF, show_default=True,
+              help="Index works up to this year.")
+@click.option("--prefix", help="Index prefix (default eval-<cutoff>-).")
+@click.option("--workshops", type=int,
+              help="Instead: only the small workshop collections (5-40 papers) of this year.")
+def build_command(cutoff, prefix, workshops) -> None:
+    """Build the evaluation indexes (reuses cached vectors of the same embedding settings)."""
+    settings = settings_for(_prefix(prefix, cutoff))
+    _header(settings)
+    started = time.monotonic()
+    if workshops:
+        report = build(settings, files=small_workshop_files(settings.data_dir, workshops))
+    else:
+        report = build(settings, year_to=cutoff)
+    click.echo(f"works {report['works']['indexed']}, researchers {report['researchers']['indexed']}, "
+               f"topics {report['topics']} in {time.monotonic() - started:.0f} s")
+
+
+@eval_group.command("collaborators")
+@click.option("--cutoff", type=int, default=DEFAULT_CUTOFF, show_default=True)
+@click.option("--prefix", help="Index prefix of works up to the cutoff (default eval-<cutoff>-).")
+@click.option("--n", "n", type=int, default=500, show_default=True, help="Researchers to sample.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", help="Folder for the JSON results and per-seed rankings.")
+def collaborators_command(cutoff, prefix, n, seed, out) -> None:
+    """Recall@10 and MRR of the new co-authors who appeared after the cutoff."""
+    from evaluation import collaborators as C
+
+    settings = settings_for(_prefix(prefix, cutoff))
+    _header(settings)
+    res = C.run(settings, cutoff, n=n, seed=seed,
+                dump=Path(out) / "collaborators-runs.jsonl" if out else None)
+    rows = [[v, res["scores"][v]["recall@10"], res["scores"][v]["mrr@10"], res["scores"][v]["hit@10"]]
+            for v in C.VARIANTS]
+    click.echo(format_table(f"Collaborators: new co-authors after {cutoff} "
+                            f"({res['seeds']} of {res['eligible']} eligible researchers, seed {seed})",
+                            ["variant", "Recall@10", "MRR@10", "Hit@10"], rows))
+    _dump(out, "collaborators", res)
+
+
+@eval_group.command("similar")
+@click.option("--prefix", default=f"eval-{DEFAULT_CUTOFF}-", show_default=True)
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Seed papers per ground truth.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--truth", "truths", multiple=True, type=click.Choice(["volume", "citations"]),
+              help="Ground truths to use (default both).")
+@click.option("--out", help="Folder for the JSON results and per-seed lists.")
+def similar_command(prefix, n, seed, truths, out) -> None:
+    """nDCG@10 of keyword (more_like_this), vector (k-NN) and hybrid similar work."""
+    from evaluation import similar as S
+
+    settings = settings_for(prefix)
+    _header(settings)
+    res = S.run(settings, n=n, seed=seed, truths=tuple(truths) or ("volume", "citations"),
+                dump=Path(out) / "similar-runs.jsonl" if out else None)
+    rows = [[truth, m, r["scores"][m]["ndcg@10"], r["scores"][m]["p@10"], f"{r['seeds']}/{r['pool']}"]
+            for truth, r in res.items() for m in S.METHODS]
+    click.echo(format_table(f"Similar work (seed {seed}, own authors excluded)",
+                            ["ground truth", "method", "nDCG@10", "P@10", "seeds/pool"], rows))
+    _dump(out, "similar", res)
+
+
+@eval_group.command("names")
+@click.option("--prefix", default=f"eval-{DEFAULT_CUTOFF}-", show_default=True)
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Researchers to sample.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", help="Folder for the JSON results.")
+@click.option("--show-misses", is_flag=True, help="Print some product misses at rank 1.")
+def names_command(prefix, n, seed, out, show_misses) -> None:
+    """MRR@10 and success@1 of known-item name queries, per query kind."""
+    from evaluation import names as N
+
+    settings = settings_for(prefix)
+    _header(settings)
+    res = N.run(settings, n=n, seed=seed)
+    rows = []
+    for kind, by_system in res["scores"].items():
+        rows.append([kind, by_system["product"]["n"],
+                     *[by_system[s][m] for s in N.SYSTEMS for m in ("mrr@10", "s@1")]])
+    cols = ["query kind", "n", *[f"{s} {m}" for s in N.SYSTEMS for m in ("MRR@10", "S@1")]]
+    click.echo(format_table(f"Researcher search: known-item name queries ({res['queries']} queries, "
+                            f"{res['people']} researchers indexed, seed {seed})", cols, rows))
+    if show_misses:
+        click.echo("\n".join(res["misses"]))
+    _dump(out, "names", res)
+
+
+def eval_commands() -> list:
+    return [eval_group]
+
+
+if __name__ == "__main__":
+    sys.exit(eval_group())

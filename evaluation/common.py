@@ -1,0 +1,122 @@
+"""What the evaluation tasks share: settings, index builds, scrolling, sampling, tables."""
+from __future__ import annotations
+
+import random
+import time
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from peerscope.config import Settings, load_settings
+from search.client import make_client
+
+_NEW_STYLE = re.compile(r"^(\d{4})\.")
+
+
+def settings_for(prefix: str) -> Settings:
+    return replace(load_settings(), index_prefix=prefix)
+
+
+def client_for(settings: Settings) -> OpenSearch:
+    return make_client(settings, timeout=60)
+
+
+def build(settings: Settings, *, year_from: int | None = None, year_to: int | None = None,
+          sample: int | None = None, files: Sequence[str] = ()) -> dict:
+    """A full build into `settings.index_prefix` (in-process, with the reindex lock when Redis is up)."""
+    from indexer.cli import _redis, run_in_process
+    from indexer.plan import Options
+
+    options = Options(sample=sample, year_from=year_from, year_to=year_to, files=tuple(files))
+    return run_in_process(settings, options, _redis(settings))
+
+
+def collection_year(path: Path) -> int | None:
+    """The year of a new-style collection file (`2022.acl.xml`); None for old-style ids (`P05.xml`)."""
+    m = _NEW_STYLE.match(path.name)
+    return int(m.group(1)) if m else None
+
+
+def small_workshop_files(data_dir: Path, year: int, min_papers: int = 5, max_papers: int = 40) -> list[str]:
+    """Collection files of one year holding one small volume each (workshops), sorted."""
+    out = []
+    for path in sorted((data_dir / "xml").glob(f"{year}.*.xml")):
+        n = path.read_bytes().count(b"<paper ")
+        if min_papers <= n <= max_papers:
+            out.append(path.name)
+    return out
+
+
+def scroll(client: OpenSearch, index: str, body: Mapping[str, Any], *, page: int = 2000) -> Iterator[dict]:
+    """Every hit of `body` (a query + _source), in `id` order.
+
+    Pages with `search_after` rather than a scroll context: on this node, clearing
+    a scroll context also closes the vector files that derived source reads
+    (see `ensure_vectors_readable`), which breaks every later vector fetch.
+    """
+    after = None
+    while True:
+        req = {**body, "size": page, "sort": [{"id": "asc"}], "track_total_hits": False}
+        if after is not None:
+            req["search_after"] = after
+        hits = client.search(index=index, body=req)["hits"]["hits"]
+        yield from hits
+        if len(hits) < page:
+            return
+        after = hits[-1]["sort"]
+
+
+def deterministic_sample(items: Sequence[Any], n: int, seed: int = 0) -> list[Any]:
+    """`n` items chosen with a fixed seed from the sorted items (all of them if fewer)."""
+    items = sorted(items)
+    if len(items) <= n:
+        return list(items)
+    return random.Random(seed).sample(items, n)
+
+
+def format_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table (readable in a terminal and pasteable into docs/EVALUATION.md)."""
+    def cell(v: Any) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = [f"### {title}", "", "| " + " | ".join(columns) + " |",
+             "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def ensure_vectors_readable(client: OpenSearch, settings: Settings) -> list[str]:
+    """Probe that stored vectors can be read back; reopen an index where they cannot.
+
+    The k-NN plugin of the node (3.5) serves `embedding` from derived source and can
+    keep a reader onto a vector file that a merge has closed (opensearch-project/k-NN
+    issues 3191, 3458): every search returning `embedding` then fails with 503
+    "all shards failed". Closing and reopening the index opens fresh readers.
+    Returns the indexes that were reopened.
+    """
+    from opensearchpy import TransportError
+
+    reopened = []
+    for alias in (settings.alias("works"), settings.alias("researchers")):
+        probe = {"size": 1, "_source": ["embedding"], "query": {"exists": {"field": "embedding"}}}
+        try:
+            client.search(index=alias, body=probe)
+            continue
+        except TransportError as exc:
+            if getattr(exc, "status_code", None) != 503:
+                raise
+        for name in client.indices.get_alias(name=alias):
+            client.indices.close(index=name)
+            client.indices.open(index=name, wait_for_active_shards=1)
+            reopened.append(name)
+        for _ in range(30):  # the shard needs a moment to start again
+            try:
+                client.search(index=alias, body=probe)
+                break
+            except TransportError:
+                time.sleep(1)
+    return reopened
