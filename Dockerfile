@@ -6,7 +6,7 @@ COPY search ./search
 COPY indexer ./indexer
 COPY web ./web
 COPY mappings ./mappings
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[postgres]"
 ENV HF_HUB_OFFLINE=1
 EXPOSE 8000
 CMD ["peerscope", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -21,6 +21,7 @@ from indexer.topics import TopicModel
 from indexer.write import bulk_index
 from peerscope.config import Settings
 from search.client import make_client
+from web.accounts.overrides import load_overrides
 
 
 def _file_records(folder: Path, name: str) -> list[dict[str, Any]]:
@@ -54,17 +55,18 @@ def update_files(settings: Settings, paths: list[Path]) -> dict[str, Any]:
         aggregator.add(record)
 
     rejects = Rejects(current)
+    owner = load_overrides(settings)
     client = make_client(settings, timeout=120)
     changed_rows = [row_of[r["id"]] for r in changed]
     works_written = bulk_index(
         client, settings.alias("works"),
-        work_docs(changed, vectors[changed_rows], topics_of, model),
+        owner.works(work_docs(changed, vectors[changed_rows], topics_of, model)),
         on_reject=lambda rid, why: rejects.add("work", "bulk", rid, f"engine refused: {why}"))
     for wid in gone:
         client.delete(index=settings.alias("works"), id=wid, ignore=[404])
     researchers_written = bulk_index(
         client, settings.alias("researchers"),
-        researcher_docs(aggregator, sorted(affected), row_of, topics_of, vectors, model, rejects),
+        owner.researchers(researcher_docs(aggregator, sorted(affected), row_of, topics_of, vectors, model, rejects)),
         on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"))
     client.indices.refresh(index=f"{settings.alias('works')},{settings.alias('researchers')}")
     return {

@@ -25,6 +25,7 @@ from indexer.write import bulk_index
 from peerscope.config import Settings
 from search import lifecycle
 from search.client import make_client
+from web.accounts.overrides import load_overrides
 
 RESEARCHER_TOPICS = 5
 Progress = Callable[[int], None]
@@ -159,15 +160,16 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
         aggregator.add(record)
     people = len(aggregator)
 
+    owner = load_overrides(settings)  # owners' corrections survive every rebuild
     client = make_client(settings, timeout=120)
     with lifecycle.building(client, settings, ("works", "researchers")) as new:
         works_written = bulk_index(
-            client, new["works"], work_docs(records, vectors, topics_of, model),
+            client, new["works"], owner.works(work_docs(records, vectors, topics_of, model)),
             on_reject=lambda rid, why: rejects.add("work", "bulk", rid, f"engine refused: {why}"),
             on_done=progress("writing works", len(records)))
         researchers_written = bulk_index(
             client, new["researchers"],
-            researcher_docs(aggregator, None, row_of, topics_of, vectors, model, rejects),
+            owner.researchers(researcher_docs(aggregator, None, row_of, topics_of, vectors, model, rejects)),
             on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"),
             on_done=progress("writing researchers", people))
     works_read = sum(s["read"] for s in stats)

@@ -113,10 +113,12 @@ def worker(burst: bool) -> None:
 
 
 def _register_feature_commands() -> None:
-    """Commands that live with their feature (indexing, evaluation) register here."""
+    """Commands that live with their feature (indexing, accounts, evaluation) register here."""
+    from evaluation.cli import eval_commands
     from indexer.cli import index_commands
+    from web.accounts.cli import account_commands
 
-    for command in index_commands():
+    for command in (*index_commands(), *account_commands(), *eval_commands()):
         main.add_command(command)
 
 
