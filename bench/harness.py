@@ -24,7 +24,9 @@ from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-PEERSCOPE = str(VENV_BIN / "peerscope")
+# `peerscope ...` run from the checkout (what the console script runs, without depending on how
+# the package was installed)
+PEERSCOPE_CMD = [sys.executable, "-c", "import sys; sys.argv[0] = 'peerscope'; from peerscope.cli import main; main()"]
 SECOND_NODE_DIR = "/var/cache/peerscope/os-second"
 SECOND_NODE_URL = "http://127.0.0.1:9201"
 
@@ -126,7 +128,7 @@ class RedisServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "yes",
+             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes",
              "--logfile", str(self.folder / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         wait_for(self.ping, timeout, what=f"redis on port {self.port}")
@@ -187,7 +189,7 @@ class WebServer:
     def start(self, timeout: float = 60) -> "WebServer":
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [PEERSCOPE, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
+            [*PEERSCOPE_CMD, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
             env=self.env, cwd=str(ROOT), stdout=log, stderr=log, start_new_session=True)
         if log is not subprocess.DEVNULL:
             log.close()
@@ -229,7 +231,7 @@ def app_env(prefix: str, redis_url: str | None, opensearch_url: str | None = Non
 
 
 def peerscope(args: list[str], env: dict[str, str], timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([PEERSCOPE, *args], env=env, cwd=str(ROOT), capture_output=True, text=True,
+    proc = subprocess.run([*PEERSCOPE_CMD, *args], env=env, cwd=str(ROOT), capture_output=True, text=True,
                           timeout=timeout)
     if check and proc.returncode != 0:
         raise RuntimeError(f"peerscope {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}")
@@ -239,7 +241,7 @@ def peerscope(args: list[str], env: dict[str, str], timeout: float = 600, check:
 def start_worker(env: dict[str, str], burst: bool = True, log_path: Path | None = None) -> subprocess.Popen:
     """`peerscope worker` as the leader of its own process group (so a SIGKILL takes its work horse too)."""
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    proc = subprocess.Popen([PEERSCOPE, "worker", *(["--burst"] if burst else [])], env=env, cwd=str(ROOT),
+    proc = subprocess.Popen([*PEERSCOPE_CMD, "worker", *(["--burst"] if burst else [])], env=env, cwd=str(ROOT),
                             stdout=log, stderr=log, start_new_session=True)
     if log is not subprocess.DEVNULL:
         log.close()
@@ -291,3 +293,13 @@ class SecondNode:
         t0 = time.monotonic()
         peerscope(["node", "stop"], self.env(), timeout=120)
         return time.monotonic() - t0
+
+    def pid(self) -> int:
+        pid = int((Path(self.node_dir) / "opensearch.pid").read_text().strip())
+        if Path(self.node_dir).resolve() == Path("/var/cache/peerscope/opensearch"):
+            raise RuntimeError("refusing to signal the shared node")
+        return pid
+
+    def signal(self, sig: int) -> None:
+        """SIGSTOP freezes the node (it accepts connections and never answers), SIGCONT thaws it."""
+        os.kill(self.pid(), sig)

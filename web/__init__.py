@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, *,
     redis = Redis.from_url(settings.redis_url)
     app.extensions["peerscope"] = Services(
         settings=settings,
-        opensearch=make_client(settings),
+        opensearch=make_client(settings, fail_fast=True),
         redis=redis,
         queue=Queue(settings.queue_name, connection=redis),
         embed=embed or Embedder(settings),

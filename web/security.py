@@ -235,8 +235,10 @@ def init_app(app: Flask) -> None:
         app.debug = False
         app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False, TRAP_HTTP_EXCEPTIONS=False)
     max_body = os.environ.get("PEERSCOPE_MAX_BODY_BYTES", "").strip()
-    app.config.setdefault("MAX_CONTENT_LENGTH", int(max_body) if max_body else DEFAULT_MAX_BODY)
-    app.config.setdefault("MAX_FORM_MEMORY_SIZE", app.config["MAX_CONTENT_LENGTH"])
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no cap at all
+        app.config["MAX_CONTENT_LENGTH"] = int(max_body) if max_body else DEFAULT_MAX_BODY
+    app.config["MAX_FORM_MEMORY_SIZE"] = min(app.config.get("MAX_FORM_MEMORY_SIZE") or DEFAULT_MAX_BODY,
+                                             app.config["MAX_CONTENT_LENGTH"])
     # On by default in a served app; tests and tools opt in with API_RATE_LIMIT or the variable.
     rate = app.config.get("API_RATE_LIMIT") or os.environ.get("PEERSCOPE_API_RATE_LIMIT", "").strip()
     limit = RateLimit.parse(rate or (DEFAULT_RATE if serving else "0"))

@@ -1,0 +1,307 @@
+"""Engine faults while the app serves: OpenSearch stopped or frozen, Redis stopped.
+
+    python bench/faults.py opensearch [--sample 60]   # the SECOND node (127.0.0.1:9201) only
+    python bench/faults.py redis [--sample 30]        # a private redis-server on a free port
+
+opensearch: indexes a small sample into the second node, serves the app on it with
+gunicorn under light load, then (a) stops the node: the API must answer 503 JSON and pages
+the friendly 503 page, every request within the request timeout, with more requests in
+flight than gunicorn has threads; (b) freezes it (SIGSTOP: connections accepted, no answer)
+for the same checks; (c) starts it again: the app must recover by itself (no restart).
+
+redis: serves the app on the shared node's test prefix with its own Redis and the API rate
+limit on; stops Redis: search, pages and the API keep answering 200 (the limit fails open),
+`peerscope index --queue` fails with a clear message; then enqueues a build, stops Redis
+(SIGTERM) and kills it (SIGKILL) in turn: after each restart the jobs are still queued, and
+a worker runs them to a reconciled build.
+
+The shared node on 9200 and the shared Redis on 6479 are never stopped. Prints the figures
+and the checks; exits 1 when one fails.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+import load  # noqa: E402
+
+REQUEST_TIMEOUT_S = 5.0  # Settings.request_timeout: the engine call's own bound
+BURST = 24  # requests in flight at once during a fault: 3x gunicorn's 2 workers x 4 threads
+
+
+def _timed_get(base: str, path: str, timeout: float = 60) -> dict:
+    t0 = time.monotonic()
+    status, body, headers = harness.http_get(base + path, timeout=timeout)
+    return {"path": path, "status": status, "seconds": round(time.monotonic() - t0, 2), "body": body,
+            "type": headers.get("Content-Type", "")}
+
+
+def burst(base: str, paths: list[str], n: int = BURST) -> list[dict]:
+    """`n` requests at once, cycling through `paths`."""
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(lambda i: _timed_get(base, paths[i % len(paths)]), range(n)))
+
+
+def _api_ok_503(r: dict) -> bool:
+    if r["status"] != 503 or "application/json" not in r["type"]:
+        return False
+    err = json.loads(r["body"]).get("error", {})
+    return err.get("code") in ("search_unavailable", "index_unavailable") and bool(err.get("message"))
+
+
+def _page_ok_503(r: dict) -> bool:
+    return r["status"] == 503 and "text/html" in r["type"] and b"Search is resting" in r["body"]
+
+
+def _fault_figures(results: list[dict]) -> dict:
+    return {"n": len(results), "statuses": sorted({r["status"] for r in results}),
+            "max_s": max(r["seconds"] for r in results), "p50_s": sorted(r["seconds"] for r in results)[len(results) // 2]}
+
+
+# ---------------------------------------------------------------- OpenSearch
+
+
+def opensearch_faults(work_dir: Path, *, sample: int = 60, freeze_s: float = 12, log=print) -> dict:
+    node = harness.SecondNode()
+    prefix = f"rel-os-{uuid.uuid4().hex[:6]}-"
+    out: dict = {"prefix": prefix, "node": node.url, "checks": {}}
+    checks = out["checks"]
+    out["node_start_s"] = round(node.start(), 1)
+    env = harness.app_env(prefix, None, node.url, PEERSCOPE_STATE_DIR=str(work_dir / "state"))
+    env.pop("PEERSCOPE_REDIS_URL", None)
+    try:
+        harness.peerscope(["index", "--sample", str(sample)], env, timeout=900)
+        with harness.served(env, workers=2, log_path=work_dir / "web-os.log") as web:
+            found = load.discover(web.base_url, works=20)
+            wid, rid = found["works"][0], found["authors"][0]
+            api = [f"/api/works?q=parsing&mode=keyword", f"/api/works/{wid}", f"/api/researchers/{rid}",
+                   "/api/researchers?q=hu"]
+            pages = ["/search?q=parsing&mode=keyword", f"/researchers/{rid}", f"/works/{wid}"]
+            base = web.base_url
+            before = burst(base, api + pages, n=len(api + pages))
+            checks["up: all 200"] = all(r["status"] == 200 for r in before)
+            targets = load.build_mix(found)
+            with _Background(base, targets) as bg:
+                # (a) node stopped
+                out["node_stop_s"] = round(node.stop(), 1)
+                down_api, down_pages = burst(base, api), burst(base, pages)
+                out["stopped"] = {"api": _fault_figures(down_api), "pages": _fault_figures(down_pages)}
+                checks["stopped: API 503 JSON"] = all(_api_ok_503(r) for r in down_api)
+                checks["stopped: pages friendly 503"] = all(_page_ok_503(r) for r in down_pages)
+                checks["stopped: every answer within the request timeout"] = (
+                    max(r["seconds"] for r in down_api + down_pages) <= REQUEST_TIMEOUT_S)
+                log(f"node stopped: API {out['stopped']['api']}, pages {out['stopped']['pages']}")
+
+                # (c) restart: the same app recovers
+                t0 = time.monotonic()
+                node.start()
+                healthy_s = time.monotonic() - t0
+                recovered = harness.wait_for(lambda: _timed_get(base, api[0])["status"] == 200, timeout=120,
+                                             interval=0.2, what="recovery")
+                out["restart"] = {"node_healthy_s": round(healthy_s, 1),
+                                  "app_answers_200_after_healthy_s": round(time.monotonic() - t0 - healthy_s, 2)}
+                after = burst(base, api + pages, n=len(api + pages))
+                checks["restarted: all 200 without restarting the app"] = recovered and all(
+                    r["status"] == 200 for r in after)
+                log(f"node restarted: {out['restart']}")
+
+                # (b) node frozen: accepts connections, never answers
+                node.signal(signal.SIGSTOP)
+                try:
+                    t_frozen = time.monotonic()
+                    frozen_api, frozen_pages = _both(base, api, pages)
+                    out["frozen"] = {"api": _fault_figures(frozen_api), "pages": _fault_figures(frozen_pages)}
+                    checks["frozen: API 503 JSON"] = all(_api_ok_503(r) for r in frozen_api)
+                    checks["frozen: pages friendly 503"] = all(_page_ok_503(r) for r in frozen_pages)
+                    # the first calls wait one engine timeout; then the client fails fast (503 at once)
+                    checks["frozen: no hanging workers (every answer within 2 request timeouts)"] = (
+                        max(r["seconds"] for r in frozen_api + frozen_pages) <= 2 * REQUEST_TIMEOUT_S)
+                    time.sleep(max(0.0, freeze_s - (time.monotonic() - t_frozen)))
+                finally:
+                    node.signal(signal.SIGCONT)
+                log(f"node frozen: {out['frozen']}")
+                t0 = time.monotonic()
+                harness.wait_for(lambda: _timed_get(base, api[0])["status"] == 200, timeout=120, interval=0.2,
+                                 what="recovery after the freeze")
+                out["thawed_recovery_s"] = round(time.monotonic() - t0, 2)
+                after = burst(base, api + pages, n=len(api + pages))
+                checks["thawed: all 200 without restarting the app"] = all(r["status"] == 200 for r in after)
+            res = bg.result
+            out["load"] = res.summary()
+            workers_alive = web.proc.poll() is None and len(web.worker_pids()) == 2
+            checks["gunicorn: no worker timed out or died"] = workers_alive and b"WORKER TIMEOUT" not in (
+                (work_dir / "web-os.log").read_bytes())
+    finally:
+        try:
+            if node.healthy():
+                from search import lifecycle
+                from search.client import make_client
+                from peerscope.config import load_settings
+
+                s = replace(load_settings(), opensearch_url=node.url, index_prefix=prefix)
+                lifecycle.drop_prefix(make_client(s), s)
+        finally:
+            node.stop()
+    out["ok"] = all(checks.values())
+    return out
+
+
+def _both(base: str, api: list[str], pages: list[str]) -> tuple[list[dict], list[dict]]:
+    """API and page requests in flight together."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a = pool.submit(burst, base, api, BURST // 2)
+        p = pool.submit(burst, base, pages, BURST // 2)
+        return a.result(), p.result()
+
+
+class _Background:
+    """A light load through a fault (its errors are expected while the engine is away)."""
+
+    def __init__(self, base, targets, concurrency: int = 2, rate: float = 6.0):
+        self.stop = threading.Event()
+        self.result = None
+        self.thread = threading.Thread(target=lambda: setattr(self, "result", load.run_load(
+            base, targets, duration_s=900, concurrency=concurrency, rate=rate, stop=self.stop, timeout=40)),
+            daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=120)
+
+
+# ---------------------------------------------------------------- Redis
+
+
+def redis_faults(work_dir: Path, *, serve_prefix: str, sample: int = 30, log=print) -> dict:
+    """`serve_prefix` must already be indexed on the shared node (e.g. the test sample or dev-)."""
+    from redis import Redis
+    from rq import Queue
+
+    from search import lifecycle
+    from search.client import make_client
+    from peerscope.config import load_settings
+
+    out: dict = {"checks": {}}
+    checks = out["checks"]
+    job_prefix = f"rel-rq-{uuid.uuid4().hex[:6]}-"
+    redis_dir = work_dir / "redis"
+    server = harness.RedisServer(harness.free_port(), redis_dir).start()
+    settings = replace(load_settings(), index_prefix=job_prefix, redis_url=server.url, redis_url_given=True)
+    client = make_client(settings, timeout=30)
+    try:
+        env = harness.app_env(serve_prefix, server.url, PEERSCOPE_STATE_DIR=str(work_dir / "state"),
+                              rate_limit="100000/60")
+        with harness.served(env, workers=2, log_path=work_dir / "web-redis.log") as web:
+            base = web.base_url
+            found = load.discover(base, works=20)
+            wid, rid = found["works"][0], found["authors"][0]
+            paths = ["/api/works?q=model&mode=keyword", f"/api/researchers/{rid}", "/api/researchers?q=li",
+                     "/search?q=model&mode=keyword", f"/researchers/{rid}", f"/works/{wid}", "/"]
+            up = [_timed_get(base, p) for p in paths]
+            status, _, headers = harness.http_get(base + paths[0])
+            checks["redis up: all 200, API counted by the rate limit"] = (
+                all(r["status"] == 200 for r in up) and "X-RateLimit-Remaining" in headers)
+
+            server.stop()
+            down = [_timed_get(base, p) for p in paths for _ in range(3)]
+            status, _, headers = harness.http_get(base + paths[0])
+            out["redis_down"] = _fault_figures(down)
+            checks["redis down: search, profiles, works and the API still 200"] = all(r["status"] == 200 for r in down)
+            checks["redis down: the rate limit fails open (no counting)"] = status == 200 and (
+                "X-RateLimit-Remaining" not in headers)
+            checks["redis down: answers stay fast (< 2 s)"] = max(r["seconds"] for r in down) < 2
+            queued = harness.peerscope(["index", "--queue", "--sample", str(sample)],
+                                       harness.app_env(job_prefix, server.url), check=False)
+            out["enqueue_while_down"] = {"exit": queued.returncode, "message": (queued.stderr or queued.stdout).strip()}
+            checks["redis down: enqueueing fails with a clear message"] = (
+                queued.returncode != 0 and "not reachable" in out["enqueue_while_down"]["message"]
+                and "Traceback" not in queued.stderr)
+            log(f"redis down: {out['redis_down']}; enqueue: {out['enqueue_while_down']}")
+
+            server.start()
+            checks["redis back: the rate limit counts again"] = harness.wait_for(
+                lambda: "X-RateLimit-Remaining" in harness.http_get(base + paths[0])[2], timeout=30,
+                what="rate limit back")
+
+        # ---- jobs survive a Redis restart (SIGTERM) and a crash (SIGKILL, after the 1 s fsync)
+        job_env = harness.app_env(job_prefix, server.url, PEERSCOPE_STATE_DIR=str(work_dir / "state"))
+        for how in ("stop", "kill"):
+            harness.peerscope(["index", "--queue", "--sample", str(sample)], job_env)
+            conn = Redis.from_url(server.url)
+            queue = Queue(settings.queue_name, connection=conn)
+            before = sorted(j.decode() for j in conn.lrange(queue.key, 0, -1))
+            deferred = queue.deferred_job_registry.get_job_ids()
+            conn.close()
+            if how == "kill":
+                time.sleep(1.5)  # appendfsync everysec: what was written a second ago is on disk
+                server.kill()
+            else:
+                server.stop()
+            server.start()
+            conn = Redis.from_url(server.url)
+            queue = Queue(settings.queue_name, connection=conn)
+            after = sorted(j.decode() for j in conn.lrange(queue.key, 0, -1))
+            kept = after == before and bool(before) and queue.deferred_job_registry.get_job_ids() == deferred
+            checks[f"redis {how}: queued jobs kept"] = kept
+            t0 = time.monotonic()
+            worker = harness.start_worker(job_env, log_path=work_dir / f"worker-{how}.log")
+            worker.wait(timeout=900)
+            raw = conn.get(f"{job_prefix}last-build")
+            build = json.loads(raw) if raw else {}
+            reconciled = bool(build) and all(build[e]["read"] == build[e]["indexed"] + build[e]["rejected"]
+                                             for e in ("works", "researchers"))
+            checks[f"redis {how}: a worker ran them to a reconciled build"] = worker.returncode == 0 and reconciled
+            out[f"after_{how}"] = {"queued": before, "deferred": deferred, "worker_s": round(time.monotonic() - t0, 1),
+                                   "build": build}
+            log(f"redis {how}: {len(before)} queued + {len(deferred)} deferred kept={kept}; worker ran them in "
+                f"{out[f'after_{how}']['worker_s']} s; build {build.get('works')}")
+            conn.delete(f"{job_prefix}last-build")
+            conn.close()
+    finally:
+        server.stop()
+        lifecycle.drop_prefix(client, settings)
+    out["ok"] = all(checks.values())
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("which", choices=["opensearch", "redis", "all"])
+    ap.add_argument("--sample", type=int, default=None)
+    ap.add_argument("--serve-prefix", default="dev-", help="indexed prefix the redis check serves")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="peerscope-faults-") as tmp:
+        say = lambda m: print(m, flush=True)  # noqa: E731
+        if args.which in ("opensearch", "all"):
+            results["opensearch"] = opensearch_faults(Path(tmp), sample=args.sample or 60, log=say)
+        if args.which in ("redis", "all"):
+            results["redis"] = redis_faults(Path(tmp), serve_prefix=args.serve_prefix, sample=args.sample or 30,
+                                            log=say)
+    for name, res in results.items():
+        for check, ok in res["checks"].items():
+            print(f"{'ok  ' if ok else 'FAIL'} [{name}] {check}")
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    return 0 if all(r["ok"] for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
