@@ -71,6 +71,11 @@ _STOPWORDS = frozenset(
     improving exploring leveraging revisiting rethinking enhancing boosting investigating
     analyzing analysing evaluating comparing combining incorporating applying utilizing employing
     introducing towards beyond via
+    de la le les des du un une et en pour par sur dans avec au aux ce cet cette ces qui que ou est sont nous
+    notre nos il elle ils elles se sa son ses leur leurs pas plus tres entre comme mais aussi ainsi donc
+    presentons proposons presente propose cet article travail etude approche methode resultats
+    el los las del y con para una al lo como es sus este esta estos entre sobre o u em um uma os
+    der die das und ist von mit fur zu den dem im ein eine auf
     """.split()
 )
 
@@ -81,10 +86,14 @@ _TOKEN_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[.,;:!?()\[\]{}\"]")
 _BREAKS = _STOPWORDS | frozenset(".,;:!?()[]{}\"") | frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"})
+
+
 def _fold(text: str) -> str:
     """Strip accents so that 'naïve' and 'naive' count as one word."""
     if text.isascii():
         return text
+    text = text.translate(_QUOTES)
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
@@ -389,7 +398,7 @@ def spherical_kmeans(
 
 def _ctfidf(
     cluster_docs: list[list[int]],
-    doc_phrases: list[set[str]],
+    doc_phrases: dict[int, set[str]],
     min_df: int,
 ) -> list[list[tuple[str, float, int]]]:
     """Class-based TF-IDF: for each cluster, phrases scored by
@@ -434,6 +443,9 @@ def _pick_terms(scored: list[tuple[str, float, int]], n_terms: int = 8) -> list[
         clash = False
         for i, (other, oscore, ocnt) in enumerate(chosen):
             owords = other.split()
+            if len(words) == len(owords) and all(map(_same_word, words, owords)):
+                clash = True  # 'summaries' after 'summarization', 'dialogue system' after 'dialogue systems'
+                break
             if _contains(owords, words):
                 clash = True  # a longer chosen phrase already says it
                 break
@@ -458,6 +470,22 @@ def _pick_terms(scored: list[tuple[str, float, int]], n_terms: int = 8) -> list[
     return terms
 
 
+def _same_word(a: str, b: str) -> bool:
+    """Crude stemming: inflections and derivations of one word
+    (grammar/grammars, dialog/dialogue, summaries/summarization)."""
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    if len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3:
+        return True
+    common = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        common += 1
+    return common >= 6 and common >= 0.75 * len(short)
+
+
 def _overlaps(a: list[str], b: list[str]) -> bool:
     """True when the end of one phrase is the start of the other."""
     for k in range(1, min(len(a), len(b))):
@@ -473,11 +501,13 @@ def _contains(longer: list[str], shorter: list[str]) -> bool:
     return any(longer[i : i + m] == shorter for i in range(len(longer) - m + 1))
 
 
-def _make_labels(terms_per_cluster: list[list[str]], docs_per_cluster: list[list[str]]) -> list[str]:
+def _make_labels(
+    terms_per_cluster: list[list[str]], docs_per_cluster: list[list[str]], sizes: Sequence[int]
+) -> list[str]:
     """One label per cluster: its top phrase, plus the second when the top one
     is a single word or already names a bigger cluster. Unique across clusters."""
     first_owner: dict[str, int] = {}
-    order = sorted(range(len(terms_per_cluster)), key=lambda c: -len(docs_per_cluster[c]))
+    order = sorted(range(len(terms_per_cluster)), key=lambda c: (-sizes[c], c))
     raw: list[list[str]] = [[] for _ in terms_per_cluster]
     for c in order:
         terms = terms_per_cluster[c]
@@ -564,14 +594,12 @@ def fit_topics(
         members = order[bounds[c] : bounds[c + 1]][:max_docs_per_cluster]
         cluster_docs.append(members.tolist())
     needed = sorted({i for docs in cluster_docs for i in docs})
-    doc_phrases: list[set[str]] = [set() for _ in range(n)]
-    for i in needed:
-        doc_phrases[i] = _phrases(texts[i])
+    doc_phrases: dict[int, set[str]] = {i: _phrases(texts[i]) for i in needed}
     min_df = 2
     scored = _ctfidf(cluster_docs, doc_phrases, min_df)
     terms = [_pick_terms(s, n_terms) for s in scored]
     raw_docs = [[texts[i] for i in docs[:60]] for docs in cluster_docs]
-    names = _make_labels(terms, raw_docs)
+    names = _make_labels(terms, raw_docs, sizes.tolist())
 
     topics = [
         Topic(id=slugify(name), label=name, size=int(size), terms=t, centroid=c)
