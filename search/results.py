@@ -20,11 +20,16 @@ HEAVY_FIELDS = ["embedding", "content_hash"]
 
 
 def msearch(client: OpenSearch, index: str, bodies: Sequence[dict]) -> list[dict]:
-    """One round trip for several searches; a failed item raises like a failed search."""
-    if not bodies:
+    """One round trip for several searches of one index."""
+    return multi_search(client, [(index, body) for body in bodies])
+
+
+def multi_search(client: OpenSearch, requests: Sequence[tuple[str, dict]]) -> list[dict]:
+    """One round trip for (index, body) pairs; a failed item raises like a failed search."""
+    if not requests:
         return []
     lines: list[dict] = []
-    for body in bodies:
+    for index, body in requests:
         lines += [{"index": index}, body]
     responses = client.msearch(body=lines)["responses"]
     for r in responses:

@@ -19,7 +19,8 @@ from search import results as R
 from search import similar
 from search.errors import NotFound
 from search.queries.works import visible
-from web.pages.queries import MOST_WORKS, NEWEST, listing, multi_search, topic_clause, works_by_topic
+from search.queries.listings import MOST_WORKS, NEWEST, listing, topic_clause, works_by_topic
+from search.results import multi_search
 
 KINDS = {"r": "researcher", "w": "work", "t": "topic", "i": "institution"}
 PREFIX = {kind: p for p, kind in KINDS.items()}

@@ -13,7 +13,8 @@ from typing import Any
 from search import researchers, works
 from search import results as R
 from search.queries import works as WQ
-from web.pages import queries as PQ
+from search.queries import listings as PQ
+from search.results import multi_search
 
 PEOPLE_PREVIEW, PEOPLE_PAGE, PAPERS_PAGE = 5, 20, 10
 TABS = ("all", "people", "papers")
@@ -84,7 +85,7 @@ def papers(s: Any, query: Query) -> tuple[dict, dict, int]:
                                               size=PAPERS_PAGE), extra)
     index = s.settings.alias("works")
     if extra or query.mode == "keyword" or not query.q:
-        listing, counted = PQ.multi_search(s.opensearch, [
+        listing, counted = multi_search(s.opensearch, [
             (index, keyword), (index, PQ.facets_only(keyword, PQ.WORK_FACETS))])
         total = R.total(listing)
         more = page * PAPERS_PAGE < total and page < 100

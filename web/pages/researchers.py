@@ -14,7 +14,8 @@ from search import recommend
 from search import results as R
 from search.errors import NotFound
 from search.queries import researchers as RQ
-from web.pages import queries as PQ
+from search.queries import listings as PQ
+from search.results import multi_search
 from web.pages.common import page_arg, services, valid_id
 
 bp = Blueprint("researchers", __name__, url_prefix="/researchers")
@@ -33,7 +34,7 @@ def _load(researcher_id: str, works_page: int, works_size: int) -> tuple[dict, d
     if not valid_id(researcher_id):
         raise NotFound("researcher", researcher_id[:64])
     s = services()
-    person, listed = PQ.multi_search(s.opensearch, [
+    person, listed = multi_search(s.opensearch, [
         (s.settings.alias("researchers"),
          RQ.by_ids_body([researcher_id], source={"excludes": PROFILE_EXCLUDES})),
         (s.settings.alias("works"),

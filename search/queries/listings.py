@@ -1,0 +1,72 @@
+"""Listing bodies for pages and graph slices: works by one author (an exact id,
+unlike the `author` filter that also matches names), by topic, topic and
+affiliation filters for works, works facets. Pure builders; they reuse
+`visible` so the visibility rules stay in one place.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from search.queries.works import visible
+
+NEWEST = [{"year": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+MOST_WORKS = [{"works_count": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+WORK_FACETS = {
+    "topics": {"terms": {"field": "topic_labels.raw", "size": 12}},
+    "venues": {"terms": {"field": "venue_ids", "size": 12}},
+    "years": {"terms": {"field": "year", "size": 12, "order": {"_key": "desc"}}},
+}
+
+
+def listing(filters: list[dict], source: list[str] | bool, size: int, sort: list[dict], *,
+            from_: int = 0, total: bool = False) -> dict:
+    """A filter-only listing (no scoring), sorted."""
+    return {"from": from_, "size": size, "_source": source, "sort": sort,
+            "track_total_hits": total, "query": {"bool": {"filter": filters}}}
+
+
+def works_by_author(author_id: str, source: list[str], *, size: int, from_: int = 0) -> dict:
+    """Visible works whose author_ids holds exactly this id, newest first, with a total."""
+    return {"from": from_, "size": size, "_source": source, "sort": NEWEST,
+            "track_total_hits": True, "query": visible([{"term": {"author_ids": author_id}}])}
+
+
+def works_by_topic(topic: str, source: list[str], size: int) -> dict:
+    return {"size": size, "_source": source, "sort": NEWEST, "track_total_hits": False,
+            "query": visible([topic_clause(topic)])}
+
+
+def topic_clause(topic: str) -> dict:
+    """A topic given by id ("few-shot-learning") or label ("Few-Shot Learning")."""
+    return {"bool": {"should": [{"term": {"topics": topic}}, {"term": {"topic_labels.raw": topic}}],
+                     "minimum_should_match": 1}}
+
+
+def affiliation_clause(name: str) -> dict:
+    return {"term": {"affiliations": name}}
+
+
+def work_extra_filters(topic: str | None, affiliation: str | None) -> list[dict]:
+    """Works filters the works service does not take yet."""
+    out: list[dict] = []
+    if topic:
+        out.append(topic_clause(topic))
+    if affiliation:
+        out.append(affiliation_clause(affiliation))
+    return out
+
+
+def with_filters(body: dict, extra: list[dict]) -> dict:
+    """A copy of a works keyword body (bool query with a filter list) with `extra` filters."""
+    if not extra:
+        return body
+    query = dict(body["query"])
+    inner = dict(query["bool"])
+    inner["filter"] = [*inner.get("filter", []), *extra]
+    query["bool"] = inner
+    return {**body, "query": query}
+
+
+def facets_only(body: dict, aggs: dict[str, Any]) -> dict:
+    """The same query counted into facets, no hits."""
+    return {"size": 0, "query": body["query"], "aggs": aggs, "track_total_hits": True}
