@@ -225,6 +225,7 @@ class TopicModel:
         if n == 0 or not self.topics:
             return [[] for _ in range(n)]
         top_n = max(1, min(int(top_n), 3, len(self.topics)))
+        ids = np.array([t.id for t in self.topics], dtype=object)
         out: list[list[str]] = []
         for start in range(0, n, 8192):
             sims = self.similarities(vectors[start : start + 8192])
@@ -236,14 +237,10 @@ class TopicModel:
             order = np.argsort(-picked, axis=1, kind="stable")
             idx = np.take_along_axis(idx, order, axis=1)
             picked = np.take_along_axis(picked, order, axis=1)
-            for row_idx, row_sim in zip(idx, picked):
-                best = row_sim[0]
-                ids = [
-                    self.topics[j].id
-                    for rank, (j, s) in enumerate(zip(row_idx, row_sim))
-                    if s >= min_sim and (rank == 0 or s >= best - margin)
-                ]
-                out.append(ids)
+            keep = (picked >= min_sim) & (picked >= picked[:, :1] - margin)
+            keep[:, 0] = picked[:, 0] >= min_sim
+            names = ids[idx]
+            out.extend(row[mask].tolist() for row, mask in zip(names, keep))
         return out
 
     # -- persistence ---------------------------------------------------------
@@ -356,22 +353,37 @@ def spherical_kmeans(
     max_iter: int = 40,
     tol: float = 1e-4,
     init_sample: int | None = None,
+    fit_sample: int | None = None,
+    refine_iter: int = 2,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster unit vectors by cosine similarity; returns (centroids, labels).
 
-    Full-batch Lloyd iterations on float32 (one (chunk x k) product at a time),
-    k-means++ seeding on a sample of `init_sample` points (default 40 per
-    cluster, at least 5,000). Empty
-    clusters are re-seeded with the points worst served by their centroid.
+    Greedy k-means++ seeding on `init_sample` points (default 20 per cluster,
+    at least 3,000), Lloyd iterations to convergence on `fit_sample` points
+    (default 200 per cluster, at least 30,000), then `refine_iter` full passes
+    over all points. Every pass is one (chunk x k) product at a time, so
+    memory stays bounded. Empty clusters are re-seeded with the points worst
+    served by their centroid. Deterministic for a given seed.
     """
     rng = np.random.default_rng(seed)
     n, d = x.shape
     k = max(1, min(k, n))
-    if init_sample is None:
-        init_sample = max(5000, 40 * k)
-    sample = x if n <= init_sample else x[np.sort(rng.choice(n, init_sample, replace=False))]
-    centroids = _kmeans_pp(sample, k, rng)
-    labels = np.zeros(n, dtype=np.int64)
+    init_sample = max(3000, 20 * k) if init_sample is None else init_sample
+    fit_sample = max(30000, 200 * k) if fit_sample is None else fit_sample
+    seed_pts = x if n <= init_sample else x[np.sort(rng.choice(n, init_sample, replace=False))]
+    centroids = _kmeans_pp(seed_pts, k, rng)
+    if n > fit_sample:
+        fit_pts = x[np.sort(rng.choice(n, fit_sample, replace=False))]
+        centroids = _lloyd(fit_pts, centroids, max_iter, tol)
+        centroids = _lloyd(x, centroids, refine_iter, tol)
+    else:
+        centroids = _lloyd(x, centroids, max_iter, tol)
+    labels, _ = _nearest(x, centroids)
+    return centroids, labels
+
+
+def _lloyd(x: np.ndarray, centroids: np.ndarray, max_iter: int, tol: float) -> np.ndarray:
+    k, d = centroids.shape
     prev_obj = -np.inf
     for _ in range(max_iter):
         sums = np.zeros((k, d), dtype=np.float32)
@@ -382,13 +394,11 @@ def spherical_kmeans(
         if empty.size:
             worst = np.argsort(best, kind="stable")[: empty.size]
             sums[empty] = x[worst]
-            counts[empty] = 1
         centroids = _normalise(sums).astype(np.float32)
         if obj - prev_obj < tol and not empty.size:
             break
         prev_obj = obj
-    labels, _ = _nearest(x, centroids)
-    return centroids, labels
+    return centroids
 
 
 # ---------------------------------------------------------------------------
@@ -556,7 +566,7 @@ def fit_topics(
     vectors: np.ndarray,
     k: int | None = None,
     seed: int = 0,
-    max_docs_per_cluster: int = 250,
+    max_docs_per_cluster: int = 150,
     n_terms: int = 8,
 ) -> TopicModel:
     """Cluster `vectors` (one row per text, any scale: they are normalised)
