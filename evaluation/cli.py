@@ -122,6 +122,25 @@ def names_command(prefix, n, seed, out, show_misses) -> None:
     _dump(out, "names", res)
 
 
+@eval_group.command("works")
+@click.option("--prefix", default=f"eval-{DEFAULT_CUTOFF}-", show_default=True)
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Seed papers.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", help="Folder for the JSON results.")
+def works_command(prefix, n, seed, out) -> None:
+    """nDCG@10 of keyword, vector and hybrid works search, titles as queries for their volume."""
+    from evaluation import works as W
+
+    settings = settings_for(prefix)
+    _header(settings)
+    res = W.run(settings, n=n, seed=seed)
+    rows = [[m, res["scores"][m]["ndcg@10"], res["scores"][m]["p@10"]] for m in W.MODES]
+    click.echo(format_table(f"Works search: titles as queries for their workshop volume "
+                            f"({res['seeds']}/{res['pool']} seeds, seed {seed})",
+                            ["mode", "nDCG@10", "P@10"], rows))
+    _dump(out, "works", res)
+
+
 def eval_commands() -> list:
     return [eval_group]
 

@@ -12,6 +12,11 @@ from typing import Any
 from search.queries.works import LIST_SOURCE, knn_clause, visible, work_filters
 
 MLT_FIELDS = ["title", "abstract"]
+# Measured (docs/EVALUATION.md, similar work): with 40 terms and 20% to match, a
+# seed needs 8 shared rare terms, so many seeds got an empty or 2-item list and
+# fusion lost the keyword view; 25 terms and 10% keep lists full and rank better.
+MLT_MAX_QUERY_TERMS = 25
+MLT_MINIMUM_SHOULD_MATCH = "10%"
 SEED_SOURCE = ["id", "title", "year", "author_ids", "authors.id", "authors.name", "embedding"]
 
 
@@ -31,8 +36,8 @@ def mlt_clause(index: str, like_ids: Sequence[str], unlike_ids: Sequence[str] = 
         like.append(text)
     clause: dict[str, Any] = {
         "fields": MLT_FIELDS, "like": like,
-        "min_term_freq": 1, "min_doc_freq": 2, "max_query_terms": 40,
-        "minimum_should_match": "20%",
+        "min_term_freq": 1, "min_doc_freq": 2, "max_query_terms": MLT_MAX_QUERY_TERMS,
+        "minimum_should_match": MLT_MINIMUM_SHOULD_MATCH,
     }
     if unlike_ids:
         clause["unlike"] = [{"_index": index, "_id": i} for i in unlike_ids]
