@@ -96,7 +96,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
     click.echo(f"Peerscope is serving at http://{host}:{port}/", err=True)
     sys.argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-                "--threads", "4", "--timeout", "30", "--access-logfile", "-", "web:create_app()"]
+                "--threads", "4", "--timeout", "30", "--limit-request-line", "8190",  # gunicorn's maximum
+                "--access-logfile", "-", "web:create_app()"]
     run()
 
 

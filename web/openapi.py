@@ -17,7 +17,8 @@ from web.schemas import Error
 
 bp = Blueprint("openapi", __name__)
 _PATH_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
-_ERRORS = {"400": "Invalid arguments", "404": "Not found", "503": "Search engine unavailable"}
+_ERRORS = {"400": "Invalid arguments", "404": "Not found", "413": "Request body too large",
+           "429": "Too many requests (see Retry-After)", "503": "Search engine unavailable"}
 
 
 def _json(schema) -> dict:
