@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from evaluation.common import build, format_table, settings_for, small_workshop_files
+from evaluation.common import build, citation_files, format_table, settings_for, small_workshop_files
 
 DEFAULT_CUTOFF = 2022
 
@@ -40,12 +40,17 @@ def eval_group() -> None:
 @click.option("--prefix", help="Index prefix (default eval-<cutoff>-).")
 @click.option("--workshops", type=int,
               help="Instead: only the small workshop collections (5-40 papers) of this year.")
-def build_command(cutoff, prefix, workshops) -> None:
+@click.option("--citation-venues", is_flag=True,
+              help="Instead: the old-style main-venue collections the AAN citation graph covers.")
+def build_command(cutoff, prefix, workshops, citation_venues) -> None:
     """Build the evaluation indexes (reuses cached vectors of the same embedding settings)."""
     settings = settings_for(_prefix(prefix, cutoff))
     _header(settings)
     started = time.monotonic()
-    if workshops:
+    if citation_venues:
+        report = build(settings, year_to=cutoff,
+                       files=citation_files(settings.data_dir, settings.citations_file))
+    elif workshops:
         report = build(settings, files=small_workshop_files(settings.data_dir, workshops))
     else:
         report = build(settings, year_to=cutoff)

@@ -120,3 +120,13 @@ def ensure_vectors_readable(client: OpenSearch, settings: Settings) -> list[str]
             except TransportError:
                 time.sleep(1)
     return reopened
+
+
+def citation_files(data_dir: Path, citations_file: Path, series: str = "PCDNEJ") -> list[str]:
+    """Old-style collection files of the main series (ACL, COLING, EMNLP, NAACL, EACL, CL)
+    that hold at least one paper of the citation graph, sorted."""
+    ids: set[str] = set()
+    for line in citations_file.read_text(encoding="utf-8", errors="replace").splitlines():
+        ids.update(p.strip() for p in line.split(",") if p.strip())
+    names = {f"{i.split('-')[0]}.xml" for i in ids if "-" in i and i[0] in series}
+    return sorted(n for n in names if (data_dir / "xml" / n).exists())

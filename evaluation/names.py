@@ -55,7 +55,8 @@ def one_edit(word: str, rng: random.Random) -> str:
         return word[:i] + word[i + 1:]
     if op == "ins":
         return word[:i] + rng.choice(_LETTERS) + word[i:]
-    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    swapped = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return swapped if swapped != word else word[:i] + word[i + 1:]  # "ll" swapped is no typo
 
 
 def queries_for(person: Mapping[str, Any], seed: int = 0) -> dict[str, str]:

@@ -123,6 +123,8 @@ def run(settings: Settings, n: int = 300, seed: int = 0, truths: tuple[str, ...]
             gt = citation_truth(settings.citations_file, works)
         else:
             continue
+        if not gt:
+            continue  # e.g. no small workshop volume in this index
         chosen = deterministic_sample(list(gt), n, seed)
         runs = [{"id": s, "gains": gt[s], "lists": lists_for(client, settings, s)} for s in chosen]
         if dump:

@@ -1,0 +1,71 @@
+"""Ground truths and query generation of the relevance evaluation (pure parts)."""
+import random
+
+import pytest
+
+from evaluation.common import deterministic_sample
+from evaluation.names import fold, one_edit, queries_for, strip_diacritics
+from evaluation.similar import citation_truth, volume_truth
+
+pytestmark = pytest.mark.unit
+
+
+def _work(vol, authors, abstract=True):
+    return {"collection_id": "2022.ws", "volume_id": vol, "author_ids": authors,
+            "has_abstract": abstract, "type": "workshop paper"}
+
+
+def test_volume_truth_pairs_volume_mates_without_shared_authors():
+    works = {f"v1.{i}": _work("1", [f"a{i}"]) for i in range(5)}
+    works["v1.5"] = _work("1", ["a0", "z"])  # shares an author with v1.0
+    works["big.0"] = _work("2", ["b"])        # a one-paper volume is too small
+    gt = volume_truth(works, lo=5, hi=40, min_related=3)
+    assert "big.0" not in gt
+    assert set(gt["v1.0"]) == {"v1.1", "v1.2", "v1.3", "v1.4"}
+    assert "v1.5" in gt["v1.1"] and "v1.0" not in gt["v1.0"]
+
+
+def test_citation_truth_gains(tmp_path):
+    works = {k: {"author_ids": [k]} for k in ("S", "A", "B", "C", "D", "E", "X", "Y")}
+    works["E"] = {"author_ids": ["S"]}  # self-citation: never related
+    lines = ["S , A", "S , B", "C , S", "D , S", "S , E", "X , S", "S , Y",
+             "X , A", "C , A", "missing , S"]
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(lines))
+    gt = citation_truth(path, works, min_direct=5, min_cocited=2)
+    assert gt["S"]["A"] == 2.0 and gt["S"]["X"] == 2.0
+    assert "E" not in gt["S"]
+    assert set(gt) == {"S"}
+
+
+def test_queries_for_a_name():
+    qs = queries_for({"id": "shengding-hu", "first_name": "Shengding", "last_name": "Hu"})
+    assert qs["exact"] == "Shengding Hu"
+    assert qs["reordered"] == "Hu Shengding"
+    assert qs["initials"] == "S. Hu"
+    assert "prefix" not in qs  # a two-letter last name has no useful prefix
+    assert qs["typo"] != "Shengding Hu" and qs["typo"].endswith(" Hu")
+    assert "no_diacritics" not in qs
+    assert queries_for({"id": "x", "first_name": "", "last_name": "Hu"}) == {}
+
+
+def test_queries_are_deterministic_and_fold_accents():
+    person = {"id": "jose-garcia", "first_name": "José", "last_name": "García"}
+    assert queries_for(person) == queries_for(person)
+    assert queries_for(person)["no_diacritics"] == "Jose Garcia"
+    assert queries_for(person)["prefix"] == "José Gar"
+    assert strip_diacritics("Müller") == "Muller" and fold("MÜLLER") == "muller"
+
+
+def test_one_edit_changes_one_position_after_the_first_letter():
+    rng = random.Random(1)
+    for _ in range(50):
+        out = one_edit("Shengding", rng)
+        assert out != "Shengding"
+        assert out[0] == "S" and abs(len(out) - len("Shengding")) <= 1
+
+
+def test_deterministic_sample_ignores_input_order():
+    items = [f"r{i}" for i in range(100)]
+    assert deterministic_sample(items, 10) == deterministic_sample(list(reversed(items)), 10)
+    assert deterministic_sample(items[:5], 10) == sorted(items[:5])
