@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.embed import Embedder, EmbeddingCache, ModelNotFoundError, work_text
+from search.embedder import Embedder, EmbeddingCache, ModelNotFoundError, work_text
 from peerscope.config import Settings
 
 pytestmark = pytest.mark.integration
@@ -148,3 +148,11 @@ def test_onnx_int8_agrees_with_torch(model_path, shared_cache, embedder):
     cos = np.einsum("ij,ij->i", int8.encode(texts), embedder.encode(texts))
     assert cos.min() > 0.95
     assert int8.effective_backend.startswith(("onnx-int8", "onnx"))
+
+
+def test_worker_processes_give_the_same_vectors(model_path, shared_cache):
+    pytest.importorskip("onnxruntime")
+    texts = [f"{MT} Variant {i}." if i % 2 else f"{OTHER} Site {i}." for i in range(40)]
+    single = Embedder(model_path, backend="onnx-int8", batch_size=4, cache_dir=shared_cache)
+    with Embedder(model_path, backend="onnx-int8", batch_size=4, cache_dir=shared_cache, processes=2) as multi:
+        np.testing.assert_allclose(multi.encode(texts), single.encode(texts), atol=1e-5)
