@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from indexer.cli import print_reconciliation, run_in_process
-from indexer.embed import Embedder, work_text
+from search.embedder import Embedder, work_text
 from indexer.plan import Options, plan_files
 from indexer.sources.acl import AnthologySource
 from peerscope.config import load_settings

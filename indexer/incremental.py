@@ -14,7 +14,7 @@ from typing import Any
 
 from indexer import spool
 from indexer.aggregate import Aggregator
-from indexer.embed import work_text
+from search.embedder import work_text
 from indexer.plan import FileTask
 from indexer.stages import Rejects, _source, embedder_for, enrich, read_file, researcher_docs, work_docs
 from indexer.topics import TopicModel

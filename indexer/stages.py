@@ -17,7 +17,7 @@ import numpy as np
 
 from indexer import spool
 from indexer.aggregate import Aggregator, work_document
-from indexer.embed import Embedder, work_text
+from search.embedder import Embedder, work_text
 from indexer.plan import FileTask
 from indexer.sources.acl import AnthologySource
 from indexer.topics import TopicModel, fit_topics

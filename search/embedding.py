@@ -1,15 +1,12 @@
 """Query embeddings for the web process.
 
-The web app must not import indexer internals, so it embeds queries with
-this small class: same model folder (`settings.model`), same normalisation
-(unit vectors for the cosine space) as the indexer, loaded lazily once per
-process and never from the hub. Queries are short, so plain fp32 torch is
-fast enough here whatever backend the indexer uses for bulk encoding (its
-int8 vectors agree with fp32 to cosine ~0.99).
+Queries are embedded by the same `search.embedder.Embedder` (model folder,
+backend, max_seq_length) that the indexer uses for documents, so query and
+document vectors live in one space; loaded lazily once per process, never
+from the hub, without the on-disk cache (queries are memoised in memory).
 """
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -49,28 +46,20 @@ class Embedder:
         return self._model
 
     def _load(self):
-        # models are loaded by path only; a hub lookup would hang offline
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
+        # The same Embedder class (model, backend, max_seq_length) that built the index vectors.
+        from search.embedder import Embedder as ModelEmbedder
 
-        model = SentenceTransformer(self.settings.model, device="cpu", local_files_only=True)
-        model.max_seq_length = self.settings.embed_max_seq_length
-        # renamed in sentence-transformers 6 (the old name warns)
-        get_dims = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        dims = get_dims()
-        if dims != self.settings.embedding_dims:
-            raise ValueError(f"model gives {dims}-d vectors, the indexes expect {self.settings.embedding_dims}")
+        model = ModelEmbedder.from_settings(self.settings, cache_dir=None)
+        model.load()
+        if model.dims != self.settings.embedding_dims:
+            raise ValueError(f"model gives {model.dims}-d vectors, the indexes expect {self.settings.embedding_dims}")
         return model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.settings.embedding_dims), dtype=np.float32)
-        vecs = self.load().encode(texts, batch_size=32, convert_to_numpy=True,
-                                  normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vecs, dtype=np.float32)
+        return self.load().encode(texts)
 
     def _embed_tuple(self, text: str) -> tuple[float, ...]:
         return tuple(float(x) for x in self.encode([text])[0])
