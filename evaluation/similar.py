@@ -1,4 +1,4 @@
-""""Find similar work", judged by relatedness that is not authorship.
+"""Find similar work", judged by relatedness that is not authorship.
 
 Two ground truths, each with a deterministic sample of seed papers:
 - volume: papers of the same small workshop volume (5-40 papers in the index)
