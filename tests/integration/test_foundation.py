@@ -106,3 +106,11 @@ def test_rq_job_runs_on_a_real_worker(redis_conn, settings):
     job.refresh()
     assert job.is_finished and job.return_value() == 5
     queue.delete(delete_jobs=True)
+
+
+def test_vectors_stay_readable_after_a_scroll(client, settings, clean_indexes):
+    """With derived vector source on, a cleared scroll closed the vector files (k-NN issue 3191)."""
+    index = load_works(client, settings, WORKS)
+    assert len(list(helpers.scan(client, index=index, query={"query": {"match_all": {}}}, size=1))) == 3
+    doc = client.get(index=index, id="w1")["_source"]
+    assert len(doc["embedding"]) == DIMS

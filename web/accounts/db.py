@@ -41,8 +41,7 @@ def engine_for(url: str) -> Engine:
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            if url.startswith("sqlite:///"):
-                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            _ensure_sqlite_folder(url)
             engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
@@ -82,7 +81,13 @@ def _alembic_config(url: str):
     return cfg
 
 
+def _ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
 def upgrade(url: str, revision: str = "head") -> None:
+    _ensure_sqlite_folder(url)  # a fresh checkout has no state folder yet
     from alembic import command
 
     command.upgrade(_alembic_config(url), revision)
