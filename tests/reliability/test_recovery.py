@@ -1,0 +1,108 @@
+"""`peerscope index --cleanup` (indexer/recovery.py) never touches a live build and clears a dead one."""
+from __future__ import annotations
+
+import socket
+import uuid
+from dataclasses import replace
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def world(client, settings, tmp_path):
+    """A private Redis, a prefix of our own on the shared node, and a served alias to keep."""
+    import harness
+    from redis import Redis
+
+    from search import lifecycle
+
+    with harness.private_redis(tmp_path / "redis") as server:
+        s = replace(settings, index_prefix=f"{settings.index_prefix}rec{uuid.uuid4().hex[:4]}-",
+                    redis_url=server.url, redis_url_given=True, state_dir=tmp_path / "state")
+        served = lifecycle.ensure_aliases(client, s)
+        yield {"settings": s, "conn": Redis.from_url(server.url), "served": served}
+        lifecycle.drop_prefix(client, s)
+
+
+def _half_built(client, s) -> str:
+    from search import lifecycle
+
+    return lifecycle.create_index(client, s, "works")
+
+
+def _final_job(s, conn, build_id: str):
+    from rq import Queue
+
+    from indexer.jobs import build_indexes_job
+
+    return Queue(s.queue_name, connection=conn).enqueue(build_indexes_job, s.index_prefix, build_id,
+                                                         job_id=f"{s.index_prefix}{build_id}-build")
+
+
+def test_an_in_process_build_holding_the_lock_is_left_alone(client, world):
+    from indexer.jobs import acquire_lock, lock_key
+    from indexer.recovery import cleanup
+    from search import lifecycle
+
+    s, conn = world["settings"], world["conn"]
+    acquire_lock(conn, s, "b-inprocess")
+    orphan = _half_built(client, s)
+    report = cleanup(s, conn)
+    assert "in-process" in report["kept"] and "--unlock" in report["kept"]
+    assert conn.get(lock_key(s)) == b"b-inprocess" and orphan in lifecycle.orphans(client, s)
+
+
+def test_a_queued_build_is_alive(client, world):
+    from indexer.jobs import acquire_lock, lock_key
+    from indexer.recovery import cleanup
+    from search import lifecycle
+
+    s, conn = world["settings"], world["conn"]
+    acquire_lock(conn, s, "b-queued")
+    _final_job(s, conn, "b-queued")
+    orphan = _half_built(client, s)
+    report = cleanup(s, conn)
+    assert "is queued" in report["kept"]
+    assert conn.get(lock_key(s)) == b"b-queued" and orphan in lifecycle.orphans(client, s)
+
+
+def test_a_build_whose_worker_died_is_cleared(client, world):
+    from rq.job import Job, JobStatus
+
+    from indexer import spool
+    from indexer.jobs import acquire_lock, lock_key
+    from indexer.recovery import cleanup, format_report
+    from search import lifecycle
+
+    s, conn = world["settings"], world["conn"]
+    acquire_lock(conn, s, "b-dead")
+    job = _final_job(s, conn, "b-dead")
+    # what a SIGKILLed worker leaves: the job "started" by a registered worker whose process is gone
+    conn.hset("rq:worker:ghost", mapping={"hostname": socket.gethostname(), "pid": 2 ** 22 + 7})
+    job.set_status(JobStatus.STARTED)
+    conn.hset(job.key, "worker_name", "ghost")
+    folder = spool.build_dir(s, "b-dead")
+    folder.mkdir(parents=True)
+    orphan = _half_built(client, s)
+
+    report = cleanup(s, conn)
+    assert not report["kept"], format_report(report)
+    assert report["deleted_indexes"] == [orphan] and report["canceled_jobs"] == [job.id]
+    assert conn.get(lock_key(s)) is None and not folder.exists()
+    assert Job.fetch(job.id, connection=conn).get_status() == JobStatus.CANCELED
+    # the served index is untouched
+    assert lifecycle.indexes_behind(client, s.alias("works")) == [world["served"]["works"]]
+
+
+def test_without_a_lock_only_old_orphans_go(client, world):
+    from indexer.recovery import cleanup
+    from search import lifecycle
+
+    s, conn = world["settings"], world["conn"]
+    orphan = _half_built(client, s)
+    assert cleanup(s, conn)["deleted_indexes"] == []  # might be a lock-less run still writing it
+    assert orphan in lifecycle.orphans(client, s)
+    assert cleanup(s, conn, grace_s=0)["deleted_indexes"] == [orphan]
+    assert lifecycle.orphans(client, s) == []
