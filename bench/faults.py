@@ -54,6 +54,11 @@ def burst(base: str, paths: list[str], n: int = BURST) -> list[dict]:
         return list(pool.map(lambda i: _timed_get(base, paths[i % len(paths)]), range(n)))
 
 
+def _all_ok(base: str, paths: list[str]) -> bool:
+    """Every path answers 200 at once (several requests each, so that both gunicorn workers answer)."""
+    return all(r["status"] == 200 for r in burst(base, paths, n=2 * len(paths)))
+
+
 def _api_ok_503(r: dict) -> bool:
     if r["status"] != 503 or "application/json" not in r["type"]:
         return False
@@ -108,13 +113,11 @@ def opensearch_faults(work_dir: Path, *, sample: int = 60, freeze_s: float = 12,
                 t0 = time.monotonic()
                 node.start()
                 healthy_s = time.monotonic() - t0
-                recovered = harness.wait_for(lambda: _timed_get(base, api[0])["status"] == 200, timeout=120,
-                                             interval=0.2, what="recovery")
+                recovered = harness.wait_for(lambda: _all_ok(base, api + pages), timeout=120, interval=0.2,
+                                             what="recovery")
                 out["restart"] = {"node_healthy_s": round(healthy_s, 1),
-                                  "app_answers_200_after_healthy_s": round(time.monotonic() - t0 - healthy_s, 2)}
-                after = burst(base, api + pages, n=len(api + pages))
-                checks["restarted: all 200 without restarting the app"] = recovered and all(
-                    r["status"] == 200 for r in after)
+                                  "app_all_200_after_healthy_s": round(time.monotonic() - t0 - healthy_s, 2)}
+                checks["restarted: all 200 without restarting the app"] = bool(recovered)
                 log(f"node restarted: {out['restart']}")
 
                 # (b) node frozen: accepts connections, never answers
@@ -133,11 +136,11 @@ def opensearch_faults(work_dir: Path, *, sample: int = 60, freeze_s: float = 12,
                     node.signal(signal.SIGCONT)
                 log(f"node frozen: {out['frozen']}")
                 t0 = time.monotonic()
-                harness.wait_for(lambda: _timed_get(base, api[0])["status"] == 200, timeout=120, interval=0.2,
-                                 what="recovery after the freeze")
-                out["thawed_recovery_s"] = round(time.monotonic() - t0, 2)
-                after = burst(base, api + pages, n=len(api + pages))
-                checks["thawed: all 200 without restarting the app"] = all(r["status"] == 200 for r in after)
+                # each gunicorn worker's client waits out its cool-down, then probes: all 200 within seconds
+                thawed = harness.wait_for(lambda: _all_ok(base, api + pages), timeout=60, interval=0.2,
+                                          what="recovery after the freeze")
+                out["thawed_all_200_after_s"] = round(time.monotonic() - t0, 2)
+                checks["thawed: all 200 without restarting the app"] = bool(thawed)
             res = bg.result
             out["load"] = res.summary()
             workers_alive = web.proc.poll() is None and len(web.worker_pids()) == 2

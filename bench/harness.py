@@ -248,12 +248,36 @@ def start_worker(env: dict[str, str], burst: bool = True, log_path: Path | None 
     return proc
 
 
+def descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        kids = children(todo.pop())
+        out += kids
+        todo += kids
+    return out
+
+
+def _signal_tree(proc: subprocess.Popen, sig: int) -> None:
+    """The worker and everything it started: RQ's work horse runs in a process group of its own."""
+    for pid in [proc.pid, *descendants(proc.pid)]:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def freeze_group(proc: subprocess.Popen) -> None:
+    _signal_tree(proc, signal.SIGSTOP)
+
+
+def thaw_group(proc: subprocess.Popen) -> None:
+    _signal_tree(proc, signal.SIGCONT)
+
+
 def kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL the whole process group: the worker and its work horse die mid-job."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    """SIGKILL the worker and its work horse at once, as a lost machine or container would."""
+    _signal_tree(proc, signal.SIGSTOP)  # nothing moves while the tree is collected and killed
+    _signal_tree(proc, signal.SIGKILL)
     proc.wait(timeout=30)
 
 

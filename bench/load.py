@@ -155,6 +155,11 @@ class LoadResult:
         k = min(len(values) - 1, max(0, math.ceil(p / 100 * len(values)) - 1))  # nearest rank
         return values[k]
 
+    def since(self, t: float) -> "LoadResult":
+        """The requests that started at or after `t` seconds into the run."""
+        kept = [r for r in self.records if r.start >= t]
+        return LoadResult(kept, max(0.001, self.duration_s - t), self.concurrency)
+
     @property
     def errors(self) -> list[Record]:
         return [r for r in self.records if not r.ok]

@@ -56,6 +56,7 @@ class Background:
     """The load generator in a thread, until stopped (or its duration bound passes)."""
 
     def __init__(self, base: str, targets, *, concurrency: int, rate: float | None, max_s: float):
+        self.t0 = time.monotonic()  # the load's clock starts within milliseconds of this
         self.stop = threading.Event()
         self.result: load.LoadResult | None = None
         self.thread = threading.Thread(target=self._run, args=(base, targets, concurrency, rate, max_s), daemon=True)
@@ -65,6 +66,7 @@ class Background:
                                     stop=self.stop, timeout=20)
 
     def __enter__(self):
+        self.t0 = time.monotonic()
         self.thread.start()
         return self
 
@@ -153,21 +155,38 @@ def run(work_dir: Path, *, first: int = 300, second: int = 500, third: int = 600
 
 def _kill_and_recover(base, targets, env, settings, client, conn, third, concurrency, rate, work_dir, checks,
                       log, lock_key, lifecycle) -> dict:
-    before = totals(base)
-    served_before = sorted(lifecycle.indexes_behind(client, settings.alias("works")))
-    k: dict = {"before": before}
+    k: dict = {"attempts": []}
     with Background(base, targets, concurrency=concurrency, rate=rate, max_s=1500) as bg:
         time.sleep(2)
-        harness.peerscope(["index", "--queue", "--sample", str(third)], env)
-        worker = harness.start_worker(env, log_path=work_dir / "worker-killed.log")
-        t0 = time.monotonic()
-        half_built = harness.wait_for(
-            lambda: lifecycle.orphans(client, settings) or (worker.poll() is not None and ["<finished first>"]),
-            timeout=900, interval=0.1, what="half-built indexes")
-        harness.kill_group(worker)
-        k["killed_after_s"] = round(time.monotonic() - t0, 1)
-        k["half_built"] = half_built
-        checks["kill: worker killed during the index build"] = "<finished first>" not in half_built
+        # The kill must land between the creation of the new indexes and the alias swap. The
+        # worker is frozen (SIGSTOP) the moment they appear; if the swap got through first (a
+        # small build can finish within one poll), that build is let finish and another,
+        # slightly larger one is tried.
+        for attempt in range(3):
+            sample = third + 40 * attempt
+            before = totals(base)
+            served_before = sorted(lifecycle.indexes_behind(client, settings.alias("works")))
+            since = time.monotonic() - bg.t0
+            harness.peerscope(["index", "--queue", "--sample", str(sample)], env)
+            worker = harness.start_worker(env, log_path=work_dir / f"worker-killed-{attempt}.log")
+            t0 = time.monotonic()
+            half_built = harness.wait_for(
+                lambda: lifecycle.orphans(client, settings) or (worker.poll() is not None and ["<finished first>"]),
+                timeout=900, interval=0.05, what="half-built indexes")
+            harness.freeze_group(worker)
+            time.sleep(1)  # engine calls sent just before the freeze complete meanwhile
+            swapped = sorted(lifecycle.indexes_behind(client, settings.alias("works"))) != served_before
+            if "<finished first>" in half_built or swapped:
+                harness.thaw_group(worker)
+                worker.wait(timeout=900)
+                k["attempts"].append({"sample": sample, "result": "the build finished before the kill"})
+                continue
+            harness.kill_group(worker)
+            k["attempts"].append({"sample": sample, "result": "killed"})
+            break
+        third = sample
+        k.update({"before": before, "killed_after_s": round(time.monotonic() - t0, 1), "half_built": half_built})
+        checks["kill: worker killed during the index build"] = k["attempts"][-1]["result"] == "killed"
         time.sleep(5)  # the old indexes keep serving meanwhile
         k["after_kill"] = totals(base)
         k["lock_after_kill"] = (conn.get(lock_key(settings)) or b"").decode() or None
@@ -192,10 +211,11 @@ def _kill_and_recover(base, targets, env, settings, client, conn, third, concurr
         worker.wait(timeout=900)
         k["rerun_s"] = round(time.monotonic() - t0, 1)
         time.sleep(TAIL_S)
-        result = bg.finish()
+        full = bg.finish()
+        result = full.since(since)  # the atomic switch is judged over the last attempt's run
     after = totals(base)
     build = last_build(conn, settings.index_prefix)
-    k.update({"after": after, "rerun_exit": worker.returncode, "build": build, "load": result.summary(),
+    k.update({"after": after, "rerun_exit": worker.returncode, "build": build, "load": full.summary(),
               "works_switch": load.switch_report(result, "probe_works", before[0], after[0]),
               "researchers_switch": load.switch_report(result, "probe_researchers", before[1], after[1]),
               "orphans_at_end": lifecycle.orphans(client, settings)})

@@ -18,6 +18,11 @@ For a dead build it cancels the jobs it had left, deletes its half-built indexes
 spool folder, then releases the lock (only if it still holds that build's id). Orphan
 indexes with no build holding the lock are deleted once they are older than a grace
 period, so that a lock-less in-process run (no Redis) is not cut short.
+
+Whatever the lock says, nothing is deleted while a half-built index is still being written
+to (its indexing count grows over a few seconds): RQ runs a job in a work horse of its own
+process group, which can outlive a worker killed alone, and it would still swap its aliases.
+Each index is checked for an alias again right before it is deleted.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import os
 import shutil
 import socket
 import sys
+import time
 from dataclasses import dataclass, field, replace
 
 import click
@@ -38,6 +44,7 @@ from search import lifecycle
 from search.client import make_client
 
 ORPHAN_GRACE_S = 15 * 60
+WRITE_WATCH_S = 3.0  # how long cleanup watches half-built indexes for writes before deleting them
 WAITING = ("queued", "deferred", "scheduled")
 DONE = ("finished", "failed", "stopped", "canceled")
 
@@ -123,6 +130,21 @@ def _cancel_jobs(conn: Redis, state: BuildState) -> list[str]:
     return canceled
 
 
+def still_written(client, indexes: list[str], watch_s: float = WRITE_WATCH_S) -> list[str]:
+    """The indexes whose count of indexing operations grows while we watch: a live writer."""
+    if not indexes:
+        return []
+
+    def totals() -> dict[str, int]:
+        stats = client.indices.stats(index=",".join(indexes), metric="indexing", params={"ignore_unavailable": "true"})
+        return {i: s["primaries"]["indexing"]["index_total"] for i, s in stats.get("indices", {}).items()}
+
+    before = totals()
+    time.sleep(watch_s)
+    after = totals()
+    return sorted(i for i in after if after[i] != before.get(i, after[i]))
+
+
 def cleanup(settings: Settings, conn: Redis | None, *, grace_s: float = ORPHAN_GRACE_S) -> dict:
     """Clear what a dead build left; never touches a live one. Returns what it did."""
     report: dict = {"prefix": settings.index_prefix, "lock": None, "build": None, "canceled_jobs": [],
@@ -152,9 +174,17 @@ def cleanup(settings: Settings, conn: Redis | None, *, grace_s: float = ORPHAN_G
             report["spool_removed"] = str(folder)
         min_age = 0  # the lock was that build's: every unaliased index of the prefix is its leftover
     orphans = lifecycle.orphans(client, settings, older_than_s=min_age)
-    if orphans:
-        client.indices.delete(index=",".join(orphans), ignore_unavailable=True)
-    report["deleted_indexes"] = orphans
+    writing = still_written(client, orphans)
+    if writing:  # e.g. a work horse that outlived its killed worker: it is not dead yet
+        report["kept"] = (f"{', '.join(writing)} is still being written to; a build is alive (wait for it, "
+                          "or stop it) and run --cleanup again")
+        return report
+    deleted = []
+    for index in orphans:  # one by one, each checked again just before: never an index that got an alias
+        if not client.indices.get_alias(index=index, ignore_unavailable=True).get(index, {}).get("aliases"):
+            client.indices.delete(index=index, ignore_unavailable=True)
+            deleted.append(index)
+    report["deleted_indexes"] = deleted
     if holder:
         release_lock(conn, settings, holder)
         report["lock_released"] = conn.get(lock_key(settings)) is None

@@ -106,3 +106,39 @@ def test_without_a_lock_only_old_orphans_go(client, world):
     assert orphan in lifecycle.orphans(client, s)
     assert cleanup(s, conn, grace_s=0)["deleted_indexes"] == [orphan]
     assert lifecycle.orphans(client, s) == []
+
+
+def test_nothing_is_deleted_while_a_half_built_index_is_still_written(client, world):
+    """A work horse can outlive its killed worker and keep writing: that build is not dead."""
+    import threading
+
+    from rq.job import JobStatus
+
+    from indexer.jobs import acquire_lock, lock_key
+    from indexer.recovery import cleanup
+    from search import lifecycle
+
+    s, conn = world["settings"], world["conn"]
+    acquire_lock(conn, s, "b-orphaned-horse")
+    job = _final_job(s, conn, "b-orphaned-horse")
+    conn.hset("rq:worker:ghost2", mapping={"hostname": socket.gethostname(), "pid": 2 ** 22 + 9})
+    job.set_status(JobStatus.STARTED)
+    conn.hset(job.key, "worker_name", "ghost2")
+    orphan = _half_built(client, s)
+    stop = threading.Event()
+
+    def horse():
+        n = 0
+        while not stop.wait(0.2):
+            client.index(index=orphan, id=str(n), body={"id": str(n), "title": "still writing"})
+            n += 1
+
+    writer = threading.Thread(target=horse, daemon=True)
+    writer.start()
+    try:
+        report = cleanup(s, conn)
+    finally:
+        stop.set()
+        writer.join(timeout=10)
+    assert "still being written" in report["kept"]
+    assert orphan in lifecycle.orphans(client, s) and conn.get(lock_key(s)) == b"b-orphaned-horse"

@@ -11,6 +11,6 @@ def test_reindex_under_load_then_a_killed_worker_recovers(tmp_path):
     from reindex_under_load import run
 
     messages: list[str] = []
-    out = run(tmp_path, first=200, second=260, third=320, concurrency=2, rate=8, log=messages.append)
+    out = run(tmp_path, first=200, second=300, third=400, concurrency=2, rate=8, log=messages.append)
     failed = [name for name, ok in out["checks"].items() if not ok]
     assert not failed, (failed, "\n".join(messages))
