@@ -19,6 +19,7 @@ def test_redis_down_search_keeps_serving_and_queued_jobs_survive(indexed_sample,
     assert not _failed(out), (_failed(out), "\n".join(messages))
 
 
+@pytest.mark.faults
 def test_opensearch_stopped_frozen_and_restarted_on_the_second_node(tmp_path):
     from faults import opensearch_faults
 
