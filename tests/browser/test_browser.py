@@ -5,13 +5,14 @@ Screenshots of a profile and of a results page are written to artifacts/ (git-ig
 """
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
+
+import sample_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -23,14 +24,6 @@ SEED_PERSON, SEED_WORK = "shengding-hu", "2022.acl-long.158"
 TIMEOUT_MS = 20_000
 
 
-def _sample_helpers():
-    """tests/integration/conftest.py's sample builder (one definition of the sample)."""
-    spec = importlib.util.spec_from_file_location("_sample_fixtures", ROOT / "tests" / "integration" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def base_url(client, settings):
     from werkzeug.serving import make_server
@@ -39,8 +32,7 @@ def base_url(client, settings):
 
     if not (ROOT / "web" / "static" / "vendor" / "cytoscape.min.js").exists():
         subprocess.run([str(ROOT / "scripts" / "build-assets")], check=True)
-    helpers = _sample_helpers()
-    sample = helpers.build_sample(client, settings)
+    sample = sample_index.build_sample(client, settings)
     app = create_app(sample)
     app.extensions["peerscope"].embed("warm up")  # load the model before any page waits on it
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -52,7 +44,7 @@ def base_url(client, settings):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        helpers.drop_sample(client, sample)
+        sample_index.drop_sample(client, sample)
 
 
 @pytest.fixture(scope="module")

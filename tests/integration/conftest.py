@@ -1,44 +1,9 @@
-"""Integration fixtures: a small real sample of the Anthology, indexed once per session.
-
-`indexed_sample` runs the project's own indexer in-process on 300 papers of
-2022.acl (incl. 2022.acl-long.158 by Shengding Hu) and returns Settings whose
-prefix points at those indexes. The prefix is derived from the session's
-test prefix but does not start with it, so `clean_indexes` (which deletes
-`<session prefix>*` after a test) cannot remove the sample halfway through
-the session; the fixture deletes it at the end. If the sample's aliases
-already exist under that prefix (another copy of this fixture built them in
-the same session), they are reused.
-"""
+"""Integration fixtures: the shared real sample (see tests/sample_index.py), indexed once per session."""
 from __future__ import annotations
-
-from dataclasses import replace
 
 import pytest
 
-SAMPLE_PAPERS = 300
-
-
-def sample_prefix(settings) -> str:
-    """"test-1a2b3c4d-" -> "test-sample-1a2b3c4d-"."""
-    return settings.index_prefix.replace("test-", "test-sample-", 1)
-
-
-def build_sample(client, settings):
-    """Index the sample under sample_prefix(settings) unless it is already there."""
-    from indexer.cli import run_in_process
-    from indexer.plan import Options
-
-    sample = replace(settings, index_prefix=sample_prefix(settings))
-    aliases = [sample.alias("works"), sample.alias("researchers")]
-    if not all(client.indices.exists_alias(name=a) for a in aliases):
-        report = run_in_process(sample, Options(sample=SAMPLE_PAPERS), None)
-        assert report["works"]["indexed"] >= SAMPLE_PAPERS * 0.9, report["works"]
-    client.indices.refresh(index=",".join(aliases))
-    return sample
-
-
-def drop_sample(client, sample) -> None:
-    client.indices.delete(index=f"{sample.index_prefix}*", ignore_unavailable=True, allow_no_indices=True)
+from sample_index import build_sample, drop_sample
 
 
 @pytest.fixture(scope="session")

@@ -23,15 +23,10 @@ def accounts_prefix(settings) -> str:
 
 
 def sample_helpers():
-    """tests/integration/conftest.py's sample builder (one definition of the sample)."""
-    import importlib.util
-    from pathlib import Path
+    """The shared sample builder (tests/sample_index.py)."""
+    import sample_index
 
-    path = Path(__file__).resolve().parent / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_accounts_sample_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return sample_index
 
 
 @pytest.fixture(scope="session")

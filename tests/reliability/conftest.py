@@ -5,29 +5,22 @@ that there is one definition of it), under this session's prefix.
 """
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
+import sample_index
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))  # harness, load, fuzz_api, reindex_under_load, faults
 
 
-def _sample_helpers():
-    spec = importlib.util.spec_from_file_location("_sample_fixtures", ROOT / "tests" / "integration" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def indexed_sample(client, settings):
-    helpers = _sample_helpers()
-    sample = helpers.build_sample(client, settings)
+    sample = sample_index.build_sample(client, settings)
     yield sample
-    helpers.drop_sample(client, sample)
+    sample_index.drop_sample(client, sample)
 
 
 @pytest.fixture(scope="session")
