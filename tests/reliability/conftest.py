@@ -1,7 +1,6 @@
 """Fixtures of the reliability checks: the indexed sample served by gunicorn, the bench/ helpers.
 
-The sample is the integration tests' own (tests/integration/conftest.py, loaded by path so
-that there is one definition of it), under this session's prefix.
+The sample is the integration tests' own (tests/sample_index.py), under this session's prefix.
 """
 from __future__ import annotations
 
