@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None, *,
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
     app.json.sort_keys = False
-    redis = Redis.from_url(settings.redis_url)
+    # Bounded waits: a frozen Redis must not hold a web thread (follows, claims, invitations).
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     app.extensions["peerscope"] = Services(
         settings=settings,
         opensearch=make_client(settings, fail_fast=True),
