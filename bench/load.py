@@ -46,6 +46,7 @@ class Record:
     status: int  # 0: no answer (connection error or timeout)
     error: str = ""
     value: int | None = None  # probes: the total they reported
+    server_ms: float | None = None  # the app's own time (Server-Timing), without queueing
 
     @property
     def latency_ms(self) -> float:
@@ -199,6 +200,18 @@ class LoadResult:
         return out
 
 
+def server_ms(header: str | None) -> float | None:
+    """The `app;dur=12.3` part of a Server-Timing header, in ms."""
+    for part in (header or "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name == "app" and params.startswith("dur="):
+            try:
+                return float(params[4:])
+            except ValueError:
+                return None
+    return None
+
+
 class _Client:
     """One keep-alive connection; reconnects after any failure."""
 
@@ -207,7 +220,7 @@ class _Client:
         self.host, self.port, self.timeout = parts.hostname, parts.port or 80, timeout
         self.conn: http.client.HTTPConnection | None = None
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def get(self, path: str) -> tuple[int, bytes, float | None]:
         for attempt in (0, 1):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -217,7 +230,7 @@ class _Client:
                 body = resp.read()
                 if resp.getheader("Connection", "").lower() == "close":
                     self.close()
-                return resp.status, body
+                return resp.status, body, server_ms(resp.getheader("Server-Timing"))
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 # a keep-alive connection the server closed between requests: retry once on a new one
                 self.close()
@@ -271,16 +284,16 @@ def run_load(base: str, targets: list[Target], *, duration_s: float, concurrency
                     sent[0] += 1
                 target = rnd.choices(targets, weights)[0]
                 start = time.monotonic()
-                status, error, value = 0, "", None
+                status, error, value, app_ms = 0, "", None, None
                 try:
-                    status, body = client.get(target.path)
+                    status, body, app_ms = client.get(target.path)
                     if target.kind.startswith("probe_") and status == 200:
                         value = json.loads(body).get("total")
                 except TimeoutError:
                     error = "timeout"
                 except (OSError, http.client.HTTPException, ValueError) as exc:
                     error = type(exc).__name__
-                rec = Record(target.kind, start - t0, time.monotonic() - t0, status, error, value)
+                rec = Record(target.kind, start - t0, time.monotonic() - t0, status, error, value, app_ms)
                 with lock:
                     records.append(rec)
                 if on_record:

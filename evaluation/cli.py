@@ -129,20 +129,22 @@ def names_command(prefix, n, seed, out, show_misses) -> None:
 
 @eval_group.command("works")
 @click.option("--prefix", default=f"eval-{DEFAULT_CUTOFF}-", show_default=True)
-@click.option("--n", "n", type=int, default=300, show_default=True, help="Seed papers.")
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Queries per task.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--sweep", is_flag=True, help="Also score other keyword rules, weights and RRF k from the same lists.")
 @click.option("--out", help="Folder for the JSON results.")
-def works_command(prefix, n, seed, out) -> None:
-    """nDCG@10 of keyword, vector and hybrid works search, titles as queries for their volume."""
+def works_command(prefix, n, seed, sweep, out) -> None:
+    """Keyword, vector and hybrid works search: titles for their volume, title words for their paper."""
     from evaluation import works as W
 
     settings = settings_for(prefix)
     _header(settings)
-    res = W.run(settings, n=n, seed=seed)
-    rows = [[m, res["scores"][m]["ndcg@10"], res["scores"][m]["p@10"]] for m in W.MODES]
-    click.echo(format_table(f"Works search: titles as queries for their workshop volume "
-                            f"({res['seeds']}/{res['pool']} seeds, seed {seed})",
-                            ["mode", "nDCG@10", "P@10"], rows))
+    res = W.run(settings, n=n, seed=seed, sweep=sweep)
+    topical, known = res["scores"]["topical"], res["scores"]["known_item"]
+    rows = [[m, topical[m]["ndcg@10"], known[m]["mrr@10"], known[m]["s@1"]] for m in topical]
+    click.echo(format_table(f"Works search ({res['seeds']['topical']} titles for their workshop volume, "
+                            f"{res['seeds']['known_item']} three-word known-item queries, seed {seed})",
+                            ["mode", "topical nDCG@10", "known-item MRR@10", "known-item S@1"], rows))
     _dump(out, "works", res)
 
 

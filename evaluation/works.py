@@ -1,45 +1,117 @@
-"""Works search with short queries: a paper's title as the query, its workshop volume as the answer.
+"""Works search with short queries, two tasks that pull in opposite directions.
 
-For seeds of the similar-work volume ground truth, the query is the seed's title
-and the relevant works are the other papers of its small workshop volume that
-share no author with it (the seed itself is dropped from every ranking, since a
-title finds its own paper trivially). Modes are the product's: keyword, vector,
-hybrid (`search.works.search_works`, with the web process's query embedder).
+- topical: the query is a seed paper's title, the relevant works are the other papers of
+  its small workshop volume that share no author with it (the seed itself and its
+  authors' papers are dropped from every ranking). Meaning matters more than words.
+- known item: the query is three words of a paper's title, as people type them when
+  they half remember a paper; the one relevant work is that paper. Words matter.
+
+Modes are the product's (`search.works.search_works`, with the web process's query
+embedder): keyword, vector, hybrid. `sweep` also scores, from the same lists, fusions
+with other keyword matching rules, weights and RRF k, so that the product's setting is
+chosen on both tasks at once.
 """
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from typing import Any
 
-from peerscope.config import Settings
-from search.embedding import Embedder
-from search.works import search_works
 from evaluation import metrics as M
 from evaluation import similar as S
 from evaluation.common import client_for, deterministic_sample, ensure_vectors_readable
+from peerscope.config import Settings
+from search import results as R
+from search import works as W
+from search.embedding import Embedder
+from search.fusion import rrf
+from search.queries import works as Q
 
 K = 10
+DEPTH = 100  # list depth read for the offline sweep
 MODES = ("keyword", "vector", "hybrid")
+# minimum_should_match rules tried for the keyword list of the hybrid
+MATCH_RULES = ("2<75%", "2<50%", "1<30%")
+SWEEP_WEIGHTS = (0.3, 0.5, 0.7, 1.0)
+SWEEP_K = (20, 60)
 
 
-def run(settings: Settings, n: int = 300, seed: int = 0) -> dict[str, Any]:
+def known_item_query(title: str, rnd: random.Random) -> str | None:
+    words = [w for w in title.split() if len(w) > 3 and w.isalpha()]
+    return " ".join(rnd.sample(words, 3)) if len(words) >= 4 else None
+
+
+def _lists(client, settings: Settings, q: str, vector: list[float]) -> dict[str, list[dict]]:
+    index = settings.alias("works")
+    bodies = [Q.keyword_body(q, {}, size=DEPTH, highlight=False, match_rule=rule) for rule in MATCH_RULES]
+    responses = R.msearch(client, index, [*bodies, Q.knn_body(vector, {}, size=DEPTH)])
+    out = {f"keyword {rule}": R.hits(r) for rule, r in zip(MATCH_RULES, responses)}
+    out["vector"] = R.hits(responses[-1])
+    return out
+
+
+def _fused(lists: dict[str, list[dict]], rule: str, w: float, k: int) -> list[dict]:
+    ranked = rrf([[h["_id"] for h in lists[f"keyword {rule}"]], [h["_id"] for h in lists["vector"]]],
+                 k=k, weights=(w, 1.0))
+    by_id = {h["_id"]: h for name in lists for h in lists[name]}
+    return [by_id[i] for i, _ in ranked]
+
+
+def _variants(lists: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    out = {name: hits for name, hits in lists.items()}
+    for rule in MATCH_RULES:
+        for w in SWEEP_WEIGHTS:
+            for k in SWEEP_K:
+                out[f"rrf {rule} w={w} k={k}"] = _fused(lists, rule, w, k)
+    return out
+
+
+def _ids(hits: list[dict], drop: set[str], own: set[str]) -> list[str]:
+    out = []
+    for h in hits:
+        hid = h.get("_id") or h.get("id")
+        src = h.get("_source") or h
+        if hid in drop or own & {a.get("id") for a in src.get("authors") or []}:
+            continue
+        out.append(hid)
+    return out[:K]
+
+
+def run(settings: Settings, n: int = 300, seed: int = 0, sweep: bool = False) -> dict[str, Any]:
     client = client_for(settings)
     ensure_vectors_readable(client, settings)
     works = S.load_works(client, settings)
     gt = S.volume_truth(works)
-    chosen = deterministic_sample(list(gt), n, seed)
+    topical = deterministic_sample(list(gt), n, seed)
+    known = deterministic_sample(sorted(works), n * 2, seed + 1)
     titles = {h["_id"]: h["_source"].get("title") or "" for h in client.search(
-        index=settings.alias("works"),
-        body={"size": len(chosen), "_source": ["title"], "query": {"ids": {"values": chosen}}})["hits"]["hits"]}
+        index=settings.alias("works"), body={"size": len(set(topical) | set(known)), "_source": ["title"],
+                                             "query": {"ids": {"values": sorted(set(topical) | set(known))}}})["hits"]["hits"]}
+    rnd = random.Random(seed)
+    queries = [(sid, known_item_query(titles.get(sid, ""), rnd)) for sid in known]
+    queries = [(sid, q) for sid, q in queries if q][:n]
     embed = Embedder(settings)
-    per: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in MODES}
-    for sid in chosen:
-        own = set(works[sid].get("author_ids") or [])
-        for mode in MODES:
-            found = search_works(client, settings, {"q": titles[sid], "mode": mode, "size": K + 10}, embed)
-            ranked = [r["id"] for r in found["results"]
-                      if r["id"] != sid and not own & {a.get("id") for a in r.get("authors") or []}][:K]
-            per[mode]["ndcg@10"].append(M.ndcg_at(ranked, gt[sid], K))
-            per[mode]["p@10"].append(M.precision_at(ranked, gt[sid], K))
-    return {"seeds": len(chosen), "pool": len(gt),
-            "scores": {m: {k: M.mean(v) for k, v in per[m].items()} for m in MODES}}
+    per: dict[str, dict[str, dict[str, list[float]]]] = {"topical": defaultdict(lambda: defaultdict(list)),
+                                                          "known_item": defaultdict(lambda: defaultdict(list))}
+
+    def score(task: str, q: str, sid: str, drop: set[str], own: set[str], relevant: dict[str, float]) -> None:
+        for mode in MODES:  # the product path, as served
+            found = W.search_works(client, settings, {"q": q, "mode": mode, "size": K + 10}, embed)
+            _record(per[task][mode], _ids(found["results"], drop, own), relevant)
+        if sweep:
+            for name, hits in _variants(_lists(client, settings, q, embed(q))).items():
+                _record(per[task][name], _ids(hits, drop, own), relevant)
+
+    for sid in topical:
+        score("topical", titles[sid], sid, {sid}, set(works[sid].get("author_ids") or []), gt[sid])
+    for sid, q in queries:
+        score("known_item", q, sid, set(), set(), {sid: 1.0})
+    return {"seeds": {"topical": len(topical), "known_item": len(queries)}, "pool": len(gt),
+            "scores": {task: {m: {k: M.mean(v) for k, v in d.items()} for m, d in per[task].items()}
+                       for task in per}}
+
+
+def _record(into: dict[str, list[float]], ranked: list[str], relevant: dict[str, float]) -> None:
+    into["ndcg@10"].append(M.ndcg_at(ranked, relevant, K))
+    into["mrr@10"].append(M.reciprocal_rank(ranked, relevant, K))
+    into["s@1"].append(M.success_at(ranked, relevant, 1))

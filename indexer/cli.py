@@ -40,6 +40,8 @@ def print_reconciliation(report: dict) -> None:
     if "collections" in report:
         c = report["collections"]
         click.echo(f"collection files: {c['read']} read, {c['rejected']} rejected whole; topics: {report['topics']}")
+    if "timings_s" in report:
+        click.echo("time per step: " + ", ".join(f"{k} {v} s" for k, v in report["timings_s"].items()))
 
 
 def run_in_process(settings: Settings, options: Options, conn: Redis | None) -> dict:
@@ -49,13 +51,20 @@ def run_in_process(settings: Settings, options: Options, conn: Redis | None) -> 
     if conn is not None:
         acquire_lock(conn, settings, build_id)
     try:
-        with tqdm(total=len(tasks), desc="reading + embedding", unit="file", dynamic_ncols=True,
-                  file=sys.stderr) as bar:
+        started = time.perf_counter()
+        # Progress in bytes of XML: collection files range from a few papers to thousands,
+        # so bytes give an honest rate and ETA where a count of files would not.
+        papers = 0
+        with tqdm(total=sum(t.path.stat().st_size for t in tasks), desc="reading + embedding", unit="B",
+                  unit_scale=True, dynamic_ncols=True, file=sys.stderr) as bar:
             for task in tasks:
                 stats = read_file(settings, folder, task, options.year_from, options.year_to)
-                bar.set_postfix(papers=stats["accepted"], refresh=False)
-                bar.update(1)
+                papers += stats["accepted"]
+                bar.set_postfix(papers=papers, refresh=False)
+                bar.update(task.path.stat().st_size)
+        read_s = round(time.perf_counter() - started, 1)
         report = build_indexes(settings, folder, progress=_bar)
+        report["timings_s"] = {"read + embed collection files": read_s, **report["timings_s"]}
         if conn is not None:
             publish_rejects(conn, settings, report["rejects"])
         return report

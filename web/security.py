@@ -141,6 +141,7 @@ def _error(status: int, code: str, message: str, headers: dict | None = None) ->
 
 def _before_request():
     """Size cap first (nothing has read the body yet), then the API rate limit."""
+    request.environ["peerscope.started"] = time.perf_counter()
     limit_bytes = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit_bytes is not None and (request.content_length or 0) > limit_bytes:
         raise RequestEntityTooLarge(f"The request body is larger than {limit_bytes} bytes.")
@@ -163,6 +164,9 @@ def _before_request():
 def _after_request(resp: Response) -> Response:
     for name, value in HEADERS.items():
         resp.headers.setdefault(name, value)
+    started = request.environ.get("peerscope.started")
+    if started is not None:  # time spent in the app, without queueing in the server (benchmarks read it)
+        resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     counted = request.environ.get("peerscope.ratelimit")
     if counted is not None:
         cap, remaining, left = counted

@@ -18,6 +18,8 @@ HIGHLIGHT = {
 }
 # knn candidates per shard for HNSW: larger than k for recall
 MIN_K = 50
+# how many query words a keyword match needs (Lucene minimum_should_match syntax)
+MATCH_RULE = "2<75%"
 
 
 def work_filters(filters: Mapping[str, Any]) -> list[dict]:
@@ -48,7 +50,7 @@ def visible(filters: list[dict], must_not: list[dict] | None = None) -> dict:
                      "must_not": [{"term": {"hidden": True}}, *(must_not or [])]}}
 
 
-def keyword_query(q: str) -> dict:
+def keyword_query(q: str, match_rule: str = MATCH_RULE) -> dict:
     """BM25 over title/abstract/topics/venue; an exact phrase in the title ranks higher.
 
     multi_match does not parse query syntax, so quotes, slashes and brackets
@@ -57,20 +59,20 @@ def keyword_query(q: str) -> dict:
     return {"bool": {
         "must": [{"multi_match": {"query": q, "fields": KEYWORD_FIELDS, "type": "best_fields",
                                   "tie_breaker": 0.3, "operator": "or",
-                                  "minimum_should_match": "2<75%"}}],
+                                  "minimum_should_match": match_rule}}],
         "should": [{"match_phrase": {"title": {"query": q, "slop": 2, "boost": 2.0}}}],
     }}
 
 
 def keyword_body(q: str | None, filters: Mapping[str, Any] | None = None, *, from_: int = 0,
-                 size: int = 20, highlight: bool = True) -> dict:
+                 size: int = 20, highlight: bool = True, match_rule: str = MATCH_RULE) -> dict:
     """Keyword search; an empty query lists the filtered works newest first."""
     q = (q or "").strip()
     f = visible(work_filters(filters or {}))
     body: dict[str, Any] = {"from": from_, "size": size, "_source": LIST_SOURCE,
                             "track_total_hits": True}
     if q:
-        body["query"] = {"bool": {"must": [keyword_query(q)], "filter": [f]}}
+        body["query"] = {"bool": {"must": [keyword_query(q, match_rule)], "filter": [f]}}
         if highlight:
             body["highlight"] = HIGHLIGHT
     else:

@@ -34,6 +34,7 @@ def assert_hardened(resp, where: str) -> None:
     assert h.get("X-Content-Type-Options") == "nosniff", where
     assert h.get("X-Frame-Options") == "DENY", where
     assert h.get("Referrer-Policy") == "strict-origin-when-cross-origin", where
+    assert h.get("Server-Timing", "").startswith("app;dur="), where  # the app's own time, for benchmarks
 
 
 @pytest.mark.unit

@@ -69,3 +69,15 @@ def test_deterministic_sample_ignores_input_order():
     items = [f"r{i}" for i in range(100)]
     assert deterministic_sample(items, 10) == deterministic_sample(list(reversed(items)), 10)
     assert deterministic_sample(items[:5], 10) == sorted(items[:5])
+
+
+@pytest.mark.unit
+def test_known_item_query_takes_three_title_words_or_none():
+    import random
+
+    from evaluation.works import known_item_query
+
+    q = known_item_query("Prompt Tuning for Low-Resource Machine Translation Systems", random.Random(0))
+    words = q.split()
+    assert len(words) == 3 and set(words) <= {"Prompt", "Tuning", "Machine", "Translation", "Systems"}
+    assert known_item_query("A BERT model", random.Random(0)) is None

@@ -279,3 +279,11 @@ def test_reasons_always_explain():
     assert got[2]["items"] == [{"id": "w1", "title": "Mine", "year": 2020},
                                {"id": "w2", "title": "Theirs", "year": 2021}]
     assert [r["kind"] for r in reasons(SEED, {"id": "c2"}, None, None)] == ["similar_research"]
+
+
+@pytest.mark.unit
+def test_keyword_body_match_rule_is_configurable():
+    strict = W.keyword_body("prompt tuning for translation")
+    loose = W.keyword_body("prompt tuning for translation", match_rule="1<30%")
+    mm = lambda b: b["query"]["bool"]["must"][0]["bool"]["must"][0]["multi_match"]["minimum_should_match"]
+    assert mm(strict) == W.MATCH_RULE and mm(loose) == "1<30%"
