@@ -23,7 +23,7 @@ from search.embedder import Embedder, work_text
 from indexer.plan import FileTask
 from indexer.sources.acl import AnthologySource
 from indexer.topics import TopicModel, fit_topics
-from indexer.write import bulk_index
+from indexer.write import bulk_index, vector_for_json
 from peerscope.config import Settings
 from search import lifecycle
 from search.client import make_client
@@ -108,7 +108,7 @@ def profile_vector(work_ids: list[str], row_of: dict[str, int], vectors: np.ndar
         return None
     v = vectors[rows].mean(axis=0)
     norm = float(np.linalg.norm(v))
-    return (v / norm).tolist() if norm > 0 else None
+    return vector_for_json(v / norm) if norm > 0 else None
 
 
 def enrich(records: list[dict[str, Any]], vectors: np.ndarray, model: TopicModel):
@@ -124,7 +124,7 @@ def work_docs(records, vectors, topics_of, model: TopicModel):
         doc = work_document(record)
         doc["topics"] = topics_of.get(record["id"], [])
         doc["topic_labels"] = model.labels(doc["topics"])
-        doc["embedding"] = vectors[i].tolist()
+        doc["embedding"] = vector_for_json(vectors[i])
         yield doc
 
 

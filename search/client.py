@@ -59,6 +59,9 @@ class FailFastTransport(Transport):
             self._probing = False
 
 
+POOL_SIZE = 8
+
+
 def make_client(settings: Settings, timeout: float | None = None, *, fail_fast: bool = False) -> OpenSearch:
     """A client for `settings.opensearch_url` with bounded timeouts and retries.
 
@@ -72,5 +75,8 @@ def make_client(settings: Settings, timeout: float | None = None, *, fail_fast: 
         max_retries=2,
         retry_on_timeout=False,
         http_compress=False,
+        # keep-alive connections for concurrent users of one client: the web app's threads,
+        # the indexer's two bulk writers (urllib3's default keeps one and reconnects the rest)
+        pool_maxsize=POOL_SIZE,
         **({"transport_class": FailFastTransport} if fail_fast else {}),
     )

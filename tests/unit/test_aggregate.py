@@ -211,3 +211,21 @@ def test_real_profile_of_shengding_hu():
     assert doc["first_year"] == doc["last_year"] == 2022
     assert "S. Hu" in doc["initials"] and doc["collaborators_count"] > 0
     assert_fits(doc, mapping("researchers-v1.json"))
+
+
+@pytest.mark.unit
+def test_vectors_sent_to_the_engine_are_short_and_keep_their_direction():
+    import json
+
+    import numpy as np
+
+    from indexer.write import vector_for_json
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=384).astype(np.float32)
+    v /= np.linalg.norm(v)
+    sent = vector_for_json(v)
+    assert len(sent) == 384 and all(isinstance(x, float) for x in sent)
+    assert len(json.dumps(sent)) < 0.6 * len(json.dumps([float(x) for x in v]))
+    back = np.asarray(sent)
+    assert float(back @ v / np.linalg.norm(back)) > 0.999999
