@@ -32,7 +32,7 @@ DEPTH = 100  # list depth read for the offline sweep
 MODES = ("keyword", "vector", "hybrid")
 # minimum_should_match rules tried for the keyword list of the hybrid
 MATCH_RULES = ("2<75%", "2<50%", "1<30%")
-SWEEP_WEIGHTS = (0.3, 0.5, 0.7, 1.0)
+SWEEP_WEIGHTS = (0.5, 1.0, 2.0, 3.0)  # keyword weight, vector 1.0
 SWEEP_K = (20, 60)
 
 
@@ -50,9 +50,9 @@ def _lists(client, settings: Settings, q: str, vector: list[float]) -> dict[str,
     return out
 
 
-def _fused(lists: dict[str, list[dict]], rule: str, w: float, k: int) -> list[dict]:
+def _fused(lists: dict[str, list[dict]], rule: str, w: float, k: int, vector_w: float = 1.0) -> list[dict]:
     ranked = rrf([[h["_id"] for h in lists[f"keyword {rule}"]], [h["_id"] for h in lists["vector"]]],
-                 k=k, weights=(w, 1.0))
+                 k=k, weights=(w, vector_w))
     by_id = {h["_id"]: h for name in lists for h in lists[name]}
     return [by_id[i] for i, _ in ranked]
 
@@ -63,6 +63,9 @@ def _variants(lists: dict[str, list[dict]]) -> dict[str, list[dict]]:
         for w in SWEEP_WEIGHTS:
             for k in SWEEP_K:
                 out[f"rrf {rule} w={w} k={k}"] = _fused(lists, rule, w, k)
+        # the product's rule: vector weight from the keyword list's confidence
+        out[f"rrf {rule} confidence"] = _fused(lists, rule, W.KEYWORD_WEIGHT, 60,
+                                               W.vector_weight(lists[f"keyword {rule}"]))
     return out
 
 

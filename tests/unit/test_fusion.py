@@ -58,3 +58,15 @@ def test_fuse_hits_takes_highlight_from_a_later_copy():
                        [{"_id": "x", "_source": {}, "highlight": {"abstract": ["..."]}}]])
     assert fused[0]["highlight"] == {"abstract": ["..."]}
     assert fused[0]["_ranks"] == {"0": 1, "1": 1}
+
+
+@pytest.mark.unit
+def test_hybrid_vector_weight_follows_keyword_confidence():
+    from search.works import vector_weight
+
+    flat = [{"_score": 10.0 - 0.1 * i} for i in range(20)]  # vague query: scores close together
+    decisive = [{"_score": 30.0}] + [{"_score": 8.0} for _ in range(19)]  # one paper stands out
+    assert vector_weight([]) == 1.0
+    assert vector_weight(flat) > 0.7
+    assert vector_weight(decisive) == 0.0
+    assert 0.0 <= vector_weight([{"_score": 5.0}, {"_score": 4.0}]) <= 1.0
