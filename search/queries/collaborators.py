@@ -18,7 +18,7 @@ from search.queries.researchers import researcher_filters
 from search.queries.works import knn_clause, visible
 
 SEED_SOURCE = ["id", "name", "topics", "topic_labels", "collaborators", "collaborator_ids",
-               "embedding", "work_ids"]
+               "embedding", "work_ids", "last_year"]
 NEIGHBOUR_SOURCE = ["id", "name", "collaborators.id", "collaborators.name", "collaborator_ids",
                     "collaborators_count"]
 CANDIDATE_SOURCE = [*RESEARCHER_LIST_SOURCE, "topics", "embedding"]
