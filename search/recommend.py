@@ -1,9 +1,9 @@
 """Collaborator recommendations: content + topics + graph candidates, fused, with reasons.
 
-Five round trips at most: (1) seed; (2) msearch of content kNN, topic match
+Six round trips at most: (1) seed; (2) msearch of content kNN, topic match
 and the seed's co-authors (for the graph); (3) graph candidates through the
-same filters; (4, 5) two msearches of small filtered 1-NNs for the
-"similar papers" reasons.
+same filters; (4) the chosen candidates' documents; (5, 6) two msearches of
+small filtered 1-NNs for the "similar papers" reasons.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ MAX_REASON_ITEMS = 5
 
 def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: str,
                        filters: Mapping[str, Any], window: int) -> dict[str, Any]:
-    """The candidate lists before fusion: {"seed", "rankings": {source: [ids]}, "docs", "graph"}.
+    """The candidate lists before fusion: {"seed", "rankings": {source: [ids]}, "graph"}.
 
     Each source ranks at most `window` candidates; all apply the same filters
     and exclude the seed and its co-authors.
@@ -56,25 +56,18 @@ def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: st
     names = [n for n, b in bodies.items() if b is not None]
     responses = dict(zip(names, R.msearch(client, index, [bodies[n] for n in names])))
 
-    graph = C.adamic_adar(researcher_id, [h["_source"] for h in R.hits(responses.get("neighbours", {}))],
+    known_names = {c.get("id"): c.get("name") for c in seed.get("collaborators") or []}
+    graph = C.adamic_adar(researcher_id,
+                          C.neighbours_from_hits(R.hits(responses.get("neighbours", {})), known_names),
                           exclude=C.excluded_ids(seed))
     top_graph = sorted(graph, key=lambda c: (-graph[c]["score"], c))[:window * GRAPH_POOL]
-    docs: dict[str, dict] = {}
-    rankings: dict[str, list[str]] = {}
-    for name in ("content", "topics"):
-        found = R.hits(responses.get(name, {}))
-        rankings[name] = [h["_id"] for h in found]
-        for h in found:
-            docs.setdefault(h["_id"], h)
+    rankings = {name: [h["_id"] for h in R.hits(responses.get(name, {}))] for name in ("content", "topics")}
     if top_graph:
         resp = client.search(index=index, body=C.candidates_body(top_graph, seed, filters))
-        passed = {h["_id"]: h for h in R.hits(resp)}
-        ranked = sorted((c for c in top_graph if c in passed),
-                        key=lambda c: (-graph[c]["score"] * recency(seed, passed[c]["_source"]), c))
+        last_year = {h["_id"]: ((h.get("fields") or {}).get("last_year") or [None])[0] for h in R.hits(resp)}
+        ranked = sorted(last_year, key=lambda c: (-graph[c]["score"] * recency(seed, {"last_year": last_year[c]}), c))
         rankings["graph"] = ranked[:window]
-        for c in rankings["graph"]:
-            docs.setdefault(c, passed[c])
-    return {"seed": seed, "rankings": rankings, "docs": docs, "graph": graph}
+    return {"seed": seed, "rankings": rankings, "graph": graph}
 
 
 def recency(seed: Mapping[str, Any], candidate: Mapping[str, Any]) -> float:
@@ -98,9 +91,13 @@ def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_i
     size = args.get("size", 10)
     filters = {"active_since": args.get("active_since"), "affiliation": args.get("affiliation")}
     found = candidate_rankings(client, settings, researcher_id, filters, max(size * 3, 30))
-    seed, rankings, docs, graph = found["seed"], found["rankings"], found["docs"], found["graph"]
-    chosen = [(docs[c], score) for c, score in fuse_rankings(rankings, size)]
-    papers = _paper_pairs(client, settings, seed, [d for d, _ in chosen])
+    seed, rankings, graph = found["seed"], found["rankings"], found["graph"]
+    fused = fuse_rankings(rankings, size)
+    resp = client.search(index=settings.alias("researchers"), body=C.chosen_body([c for c, _ in fused])) \
+        if fused else {}
+    docs = {h["_id"]: h for h in R.hits(resp)}
+    chosen = [(docs[c], score) for c, score in fused if c in docs]
+    papers = _paper_pairs(client, settings, seed, chosen)
     results = []
     for hit, score in chosen:
         cand = {**hit["_source"], "id": hit["_id"]}
@@ -114,12 +111,14 @@ def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_i
 
 
 def _paper_pairs(client: OpenSearch, settings: Settings, seed: dict,
-                 candidates: list[dict]) -> dict[str, tuple[dict, dict]]:
+                 candidates: list[tuple[dict, float]]) -> dict[str, tuple[dict, dict]]:
     """{candidate id: (seed's paper, candidate's paper)}, two msearches over works:
     the seed's paper nearest each candidate's profile, then the candidate's
     paper nearest that paper."""
     index = settings.alias("works")
-    plan = [h for h in candidates if (h.get("_source") or {}).get("embedding")]
+    plan = [h for h, _ in candidates if (h.get("_source") or {}).get("embedding")]
+    if not plan:
+        return {}
     mine = R.msearch(client, index, [C.nearest_paper_body(h["_source"]["embedding"], seed["id"],
                                                           with_vector=True) for h in plan])
     pairs = [(h["_id"], R.hits(r)[0]) for h, r in zip(plan, mine)

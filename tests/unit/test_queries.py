@@ -226,13 +226,23 @@ def test_content_body_is_knn_with_exclusions_inside():
     assert C.content_body({**SEED, "embedding": None}, {}, 30) is None
 
 
-def test_topics_body_scores_shared_topics_and_mlt():
+def test_topics_body_scores_shared_topics_ids_only():
     body = C.topics_body(SEED, "researchers-v1-x", {}, 20)
     should = body["query"]["bool"]["should"]
-    assert should[:2] == [{"constant_score": {"filter": {"term": {"topics": "t1"}}, "boost": 1.0}},
-                          {"constant_score": {"filter": {"term": {"topics": "t2"}}, "boost": 1.0}}]
-    assert should[2]["more_like_this"]["like"] == [{"_index": "researchers-v1-x", "_id": "r0"}]
+    assert should == [{"constant_score": {"filter": {"term": {"topics": "t1"}}, "boost": 1.0}},
+                      {"constant_score": {"filter": {"term": {"topics": "t2"}}, "boost": 1.0}}]
+    assert body["_source"] is False
+    assert C.topics_body({**SEED, "topics": []}, "researchers-v1-x", {}, 20) is None
     assert body["query"]["bool"]["filter"][0]["bool"]["must_not"] == [{"ids": {"values": ["r0", "r1", "r2", "r3"]}}]
+
+
+def test_neighbours_from_doc_values_feed_adamic_adar():
+    hits = [{"_id": "r1", "fields": {"collaborator_ids": ["r0", "c1"], "collaborators_count": [2]}},
+            {"_id": "r2", "fields": {}}]
+    got = C.neighbours_from_hits(hits, {"r1": "One"})
+    assert got[0] == {"id": "r1", "name": "One", "collaborator_ids": ["r0", "c1"], "collaborators_count": 2}
+    assert got[1]["name"] == "r2" and got[1]["collaborator_ids"] == []
+    assert set(C.adamic_adar("r0", got)) == {"c1"}
 
 
 def test_adamic_adar():
