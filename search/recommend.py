@@ -26,7 +26,7 @@ from search.queries import researchers as RQ
 # agreement with similar work reorders it, and similar work fills the list when the graph
 # is thin. Topics alone predict least and mostly break ties.
 WEIGHTS = {"content": 1.0, "topics": 0.3, "graph": 8.0}
-MAX_NEIGHBOURS = 500  # prolific seeds: the graph step reads at most this many co-authors
+MAX_NEIGHBOURS = 200  # prolific seeds: the graph step reads their 200 closest co-authors
 # A friend of a friend who stopped publishing years before the seed's last work is a weak
 # lead: graph scores decay by exp(-years / RECENCY_YEARS) of that gap. Measured on new
 # co-authors after a cutoff (docs/EVALUATION.md): Recall@10 and MRR of the graph list rise.
@@ -59,8 +59,8 @@ def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: st
     known_names = {c.get("id"): c.get("name") for c in seed.get("collaborators") or []}
     graph = C.adamic_adar(researcher_id,
                           C.neighbours_from_hits(R.hits(responses.get("neighbours", {})), known_names),
-                          exclude=C.excluded_ids(seed))
-    top_graph = sorted(graph, key=lambda c: (-graph[c]["score"], c))[:window * GRAPH_POOL]
+                          exclude=C.excluded_ids(seed), limit=window * GRAPH_POOL)
+    top_graph = sorted(graph, key=lambda c: (-graph[c]["score"], c))
     rankings = {name: [h["_id"] for h in R.hits(responses.get(name, {}))] for name in ("content", "topics")}
     if top_graph:
         resp = client.search(index=index, body=C.candidates_body(top_graph, seed, filters))

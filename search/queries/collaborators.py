@@ -10,6 +10,7 @@ Self and existing co-authors are excluded everywhere.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -89,28 +90,33 @@ def chosen_body(ids: Sequence[str]) -> dict:
 
 
 def adamic_adar(seed_id: str, neighbours: Iterable[Mapping[str, Any]],
-                exclude: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+                exclude: Iterable[str] = (), limit: int | None = None) -> dict[str, dict[str, Any]]:
     """Friends-of-friends scores: sum over mutual collaborators z of 1/log(deg(z)).
 
     A mutual collaborator with few co-authors is a stronger signal than a hub
     who wrote with everyone. Returns {candidate id: {"score", "via": [names]}},
-    `via` in decreasing weight.
+    `via` in decreasing weight, for the best `limit` candidates (all if None):
+    prolific seeds reach tens of thousands of candidates, and naming the mutual
+    collaborators of each cost more than scoring them.
     """
     skip = {seed_id, *exclude}
-    out: dict[str, dict[str, Any]] = {}
+    weighted = []
     for z in neighbours:
         friends = [c.get("id") for c in z.get("collaborators") or []] or list(z.get("collaborator_ids") or [])
-        friends = [f for f in friends if f]
+        friends = [f for f in friends if f and f not in skip]
         degree = max(int(z.get("collaborators_count") or 0), len(friends), 2)
-        weight = 1.0 / math.log(degree)
+        weighted.append((1.0 / math.log(degree), z.get("name") or z.get("id"), friends))
+    scores: dict[str, float] = defaultdict(float)
+    for weight, _, friends in weighted:
         for c in friends:
-            if c in skip:
-                continue
-            entry = out.setdefault(c, {"score": 0.0, "via": []})
-            entry["score"] += weight
-            entry["via"].append((weight, z.get("name") or z.get("id")))
-    for entry in out.values():
-        entry["via"] = [name for _, name in sorted(entry["via"], key=lambda t: -t[0])]
+            scores[c] += weight
+    top = sorted(scores, key=lambda c: (-scores[c], c))[:limit] if limit is not None else list(scores)
+    out = {c: {"score": scores[c], "via": []} for c in top}
+    for weight, name, friends in sorted(weighted, key=lambda t: -t[0]):
+        for c in friends:
+            entry = out.get(c)
+            if entry is not None:
+                entry["via"].append(name)
     return out
 
 
