@@ -49,7 +49,9 @@ class Embedder:
         # The same Embedder class (model, backend, max_seq_length) that built the index vectors.
         from search.embedder import Embedder as ModelEmbedder
 
-        model = ModelEmbedder.from_settings(self.settings, cache_dir=None)
+        # the settings' cache directory holds the one ONNX export the indexer made; queries
+        # are encoded directly (encode, not encode_cached), so no vector is cached for them
+        model = ModelEmbedder.from_settings(self.settings)
         model.load()
         if model.dims != self.settings.embedding_dims:
             raise ValueError(f"model gives {model.dims}-d vectors, the indexes expect {self.settings.embedding_dims}")
