@@ -44,8 +44,8 @@ class Settings:
     model: str = field(default_factory=_default_model_path)
     embedding_dims: int = 384
     embed_batch_size: int = 64
-    # int8 ONNX at 128 tokens: 3.6x the texts per CPU-second of torch fp32 at 256, with no
-    # measurable loss in the relevance evaluation (docs/EVALUATION.md)
+    # int8 ONNX at 128 tokens: 3.6x the texts per CPU-second of torch fp32 at 256; 128 against
+    # 256 tokens made no measurable difference in the relevance evaluation (docs/EVALUATION.md)
     embed_max_seq_length: int = 128
     embed_backend: str = "onnx-int8"  # torch | onnx | onnx-int8
     request_timeout: float = 5.0
