@@ -68,6 +68,21 @@ def test_a_queued_build_is_alive(client, world):
     assert conn.get(lock_key(s)) == b"b-queued" and orphan in lifecycle.orphans(client, s)
 
 
+def _started_by_ghost(s, conn, build_id: str, worker: str, pid: int):
+    """What a SIGKILLed worker leaves: the lock held and the final job "started" by a
+    registered worker whose process is gone."""
+    from rq.job import JobStatus
+
+    from indexer.jobs import acquire_lock
+
+    acquire_lock(conn, s, build_id)
+    job = _final_job(s, conn, build_id)
+    conn.hset(f"rq:worker:{worker}", mapping={"hostname": socket.gethostname(), "pid": pid})
+    job.set_status(JobStatus.STARTED)
+    conn.hset(job.key, "worker_name", worker)
+    return job
+
+
 def test_a_build_whose_worker_died_is_cleared(client, world):
     from rq.job import Job, JobStatus
 
@@ -77,12 +92,7 @@ def test_a_build_whose_worker_died_is_cleared(client, world):
     from search import lifecycle
 
     s, conn = world["settings"], world["conn"]
-    acquire_lock(conn, s, "b-dead")
-    job = _final_job(s, conn, "b-dead")
-    # what a SIGKILLed worker leaves: the job "started" by a registered worker whose process is gone
-    conn.hset("rq:worker:ghost", mapping={"hostname": socket.gethostname(), "pid": 2 ** 22 + 7})
-    job.set_status(JobStatus.STARTED)
-    conn.hset(job.key, "worker_name", "ghost")
+    job = _started_by_ghost(s, conn, "b-dead", "ghost", 2 ** 22 + 7)
     folder = spool.build_dir(s, "b-dead")
     folder.mkdir(parents=True)
     orphan = _half_built(client, s)
@@ -119,11 +129,7 @@ def test_nothing_is_deleted_while_a_half_built_index_is_still_written(client, wo
     from search import lifecycle
 
     s, conn = world["settings"], world["conn"]
-    acquire_lock(conn, s, "b-orphaned-horse")
-    job = _final_job(s, conn, "b-orphaned-horse")
-    conn.hset("rq:worker:ghost2", mapping={"hostname": socket.gethostname(), "pid": 2 ** 22 + 9})
-    job.set_status(JobStatus.STARTED)
-    conn.hset(job.key, "worker_name", "ghost2")
+    job = _started_by_ghost(s, conn, "b-orphaned-horse", "ghost2", 2 ** 22 + 9)
     orphan = _half_built(client, s)
     stop = threading.Event()
 
