@@ -87,7 +87,7 @@ def test_a_build_whose_worker_died_is_cleared(client, world):
     from rq.job import Job, JobStatus
 
     from indexer import spool
-    from indexer.jobs import acquire_lock, lock_key
+    from indexer.jobs import lock_key
     from indexer.recovery import cleanup, format_report
     from search import lifecycle
 
@@ -122,9 +122,7 @@ def test_nothing_is_deleted_while_a_half_built_index_is_still_written(client, wo
     """A work horse can outlive its killed worker and keep writing: that build is not dead."""
     import threading
 
-    from rq.job import JobStatus
-
-    from indexer.jobs import acquire_lock, lock_key
+    from indexer.jobs import lock_key
     from indexer.recovery import cleanup
     from search import lifecycle
 
