@@ -1,9 +1,10 @@
 """Collaborator recommendations: content + topics + graph candidates, fused, with reasons.
 
-Six round trips at most: (1) seed; (2) msearch of content kNN, topic match
+Four round trips at most: (1) seed; (2) msearch of content kNN, topic match
 and the seed's co-authors (for the graph); (3) graph candidates through the
-same filters; (4) the chosen candidates' documents; (5, 6) two msearches of
-small filtered 1-NNs for the "similar papers" reasons.
+same filters; (4) msearch of the chosen candidates' documents, their papers
+nearest the seed's profile and the seed's latest papers (for the "similar
+papers" reasons).
 """
 from __future__ import annotations
 
@@ -61,10 +62,10 @@ def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: st
                           C.neighbours_from_hits(R.hits(responses.get("neighbours", {})), known_names),
                           exclude=C.excluded_ids(seed), limit=window * GRAPH_POOL)
     top_graph = sorted(graph, key=lambda c: (-graph[c]["score"], c))
-    rankings = {name: [h["_id"] for h in R.hits(responses.get(name, {}))] for name in ("content", "topics")}
+    rankings = {name: [C.hit_id(h) for h in R.hits(responses.get(name, {}))] for name in ("content", "topics")}
     if top_graph:
         resp = client.search(index=index, body=C.candidates_body(top_graph, seed, filters))
-        last_year = {h["_id"]: ((h.get("fields") or {}).get("last_year") or [None])[0] for h in R.hits(resp)}
+        last_year = {C.hit_id(h): ((h.get("fields") or {}).get("last_year") or [None])[0] for h in R.hits(resp)}
         ranked = sorted(last_year, key=lambda c: (-graph[c]["score"] * recency(seed, {"last_year": last_year[c]}), c))
         rankings["graph"] = ranked[:window]
     return {"seed": seed, "rankings": rankings, "graph": graph}
@@ -93,11 +94,8 @@ def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_i
     found = candidate_rankings(client, settings, researcher_id, filters, max(size * 3, 30))
     seed, rankings, graph = found["seed"], found["rankings"], found["graph"]
     fused = fuse_rankings(rankings, size)
-    resp = client.search(index=settings.alias("researchers"), body=C.chosen_body([c for c, _ in fused])) \
-        if fused else {}
-    docs = {h["_id"]: h for h in R.hits(resp)}
+    docs, papers = _chosen_with_papers(client, settings, seed, [c for c, _ in fused])
     chosen = [(docs[c], score) for c, score in fused if c in docs]
-    papers = _paper_pairs(client, settings, seed, chosen)
     results = []
     for hit, score in chosen:
         cand = {**hit["_source"], "id": hit["_id"]}
@@ -110,23 +108,26 @@ def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_i
             "seed": {"id": researcher_id, "name": seed.get("name")}}
 
 
-def _paper_pairs(client: OpenSearch, settings: Settings, seed: dict,
-                 candidates: list[tuple[dict, float]]) -> dict[str, tuple[dict, dict]]:
-    """{candidate id: (seed's paper, candidate's paper)}, two msearches over works:
-    the seed's paper nearest each candidate's profile, then the candidate's
-    paper nearest that paper."""
-    index = settings.alias("works")
-    plan = [h for h, _ in candidates if (h.get("_source") or {}).get("embedding")]
-    if not plan:
-        return {}
-    mine = R.msearch(client, index, [C.nearest_paper_body(h["_source"]["embedding"], seed["id"],
-                                                          with_vector=True) for h in plan])
-    pairs = [(h["_id"], R.hits(r)[0]) for h, r in zip(plan, mine)
-             if R.hits(r) and R.hits(r)[0]["_source"].get("embedding")]
-    theirs = R.msearch(client, index, [C.nearest_paper_body(p["_source"]["embedding"], cid)
-                                       for cid, p in pairs])
-    return {cid: (R.to_result(p), R.to_result(R.hits(r)[0]))
-            for (cid, p), r in zip(pairs, theirs) if R.hits(r)}
+def _chosen_with_papers(client: OpenSearch, settings: Settings, seed: dict,
+                        ids: list[str]) -> tuple[dict[str, dict], dict[str, tuple[dict, dict]]]:
+    """({id: hit} of the chosen candidates, {id: (seed's paper, candidate's paper)}): each
+    candidate's paper nearest the seed's profile, paired with the seed's paper (of its
+    latest) nearest that paper, so the pair is close to each other."""
+    if not ids:
+        return {}, {}
+    vector = seed.get("embedding")
+    requests = [(settings.alias("researchers"), C.chosen_body(ids))]
+    if vector:
+        works = settings.alias("works")
+        requests += [(works, C.candidate_papers_body(vector, ids)), (works, C.seed_papers_body(seed["id"]))]
+    responses = R.multi_search(client, requests)
+    docs = {h["_id"]: h for h in R.hits(responses[0])}
+    if not vector:
+        return docs, {}
+    best = C.best_per_author(responses[1])
+    theirs = [(cid, best[cid]) for cid in ids if cid in best and best[cid]["_source"].get("embedding")]
+    mine = C.closest_papers([p["_source"]["embedding"] for _, p in theirs], R.hits(responses[2]))
+    return docs, {cid: (R.to_result(m), R.to_result(p)) for (cid, p), m in zip(theirs, mine) if m}
 
 
 def reasons(seed: Mapping[str, Any], cand: Mapping[str, Any], graph_entry: dict | None,

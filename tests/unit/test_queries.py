@@ -231,14 +231,19 @@ def test_topics_body_scores_shared_topics_ids_only():
     should = body["query"]["bool"]["should"]
     assert should == [{"constant_score": {"filter": {"term": {"topics": "t1"}}, "boost": 1.0}},
                       {"constant_score": {"filter": {"term": {"topics": "t2"}}, "boost": 1.0}}]
-    assert body["_source"] is False
+    assert body["stored_fields"] == "_none_" and body["docvalue_fields"] == ["id"]
     assert C.topics_body({**SEED, "topics": []}, "researchers-v1-x", {}, 20) is None
     assert body["query"]["bool"]["filter"][0]["bool"]["must_not"] == [{"ids": {"values": ["r0", "r1", "r2", "r3"]}}]
 
 
+def test_ids_only_hits_are_named_by_the_id_doc_value():
+    assert C.hit_id({"fields": {"id": ["r7"]}}) == "r7"
+    assert C.hit_id({"_id": "r8", "fields": {"id": ["r8"]}}) == "r8"
+
+
 def test_neighbours_from_doc_values_feed_adamic_adar():
-    hits = [{"_id": "r1", "fields": {"collaborator_ids": ["r0", "c1"], "collaborators_count": [2]}},
-            {"_id": "r2", "fields": {}}]
+    hits = [{"fields": {"id": ["r1"], "collaborator_ids": ["r0", "c1"], "collaborators_count": [2]}},
+            {"fields": {"id": ["r2"]}}]
     got = C.neighbours_from_hits(hits, {"r1": "One"})
     assert got[0] == {"id": "r1", "name": "One", "collaborator_ids": ["r0", "c1"], "collaborators_count": 2}
     assert got[1]["name"] == "r2" and got[1]["collaborator_ids"] == []
@@ -264,12 +269,26 @@ def test_adamic_adar_guards_degree_one():
     assert got["c1"]["score"] == pytest.approx(1 / math.log(2))
 
 
-def test_nearest_paper_body_is_a_filtered_1nn():
-    body = C.nearest_paper_body([0.5, 0.5], "c1", with_vector=True)
-    assert body["size"] == 1 and "embedding" in body["_source"]
-    assert body["query"] == {"knn": {"embedding": {"vector": [0.5, 0.5], "k": 1, "filter": {
-        "bool": {"filter": [{"term": {"author_ids": "c1"}}], "must_not": [NOT_HIDDEN]}}}}}
-    assert "embedding" not in C.nearest_paper_body([0.1], "c1")["_source"]
+def test_candidate_papers_body_takes_the_best_paper_per_author():
+    body = C.candidate_papers_body([0.5, 0.5], ["c1", "c2"])
+    assert body["size"] == 0
+    assert body["query"] == {"knn": {"embedding": {"vector": [0.5, 0.5], "k": C.PAIR_POOL, "filter": {
+        "bool": {"filter": [{"terms": {"author_ids": ["c1", "c2"]}}], "must_not": [NOT_HIDDEN]}}}}}
+    terms = body["aggs"]["by_author"]["terms"]
+    assert terms["include"] == ["c1", "c2"] and terms["size"] == 2
+    response = {"aggregations": {"by_author": {"buckets": [
+        {"key": "c1", "best": {"hits": {"hits": [{"_id": "w1"}]}}},
+        {"key": "c2", "best": {"hits": {"hits": []}}}]}}}
+    assert C.best_per_author(response) == {"c1": {"_id": "w1"}}
+
+
+def test_closest_papers_picks_the_nearest_per_vector():
+    papers = [{"_id": "a", "_source": {"embedding": [1.0, 0.0]}},
+              {"_id": "b", "_source": {"embedding": [0.0, 1.0]}},
+              {"_id": "c", "_source": {}}]
+    got = C.closest_papers([[0.6, 0.8], [0.8, 0.6]], papers)
+    assert [p["_id"] for p in got] == ["b", "a"]
+    assert C.closest_papers([[1.0, 0.0]], [{"_id": "c", "_source": {}}]) == [None]
 
 
 def test_shared_topics_by_label_then_id():
