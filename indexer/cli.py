@@ -40,6 +40,9 @@ def print_reconciliation(report: dict) -> None:
     if "collections" in report:
         c = report["collections"]
         click.echo(f"collection files: {c['read']} read, {c['rejected']} rejected whole; topics: {report['topics']}")
+    for entity, w in (report.get("written") or {}).items():
+        click.echo(f"{entity} written: {w['new or changed']} new or changed, {w['unchanged']} unchanged "
+                   f"(kept from the live index), {w['removed']} removed")
     if "timings_s" in report:
         click.echo("time per step: " + ", ".join(f"{k} {v} s" for k, v in report["timings_s"].items()))
 
@@ -63,7 +66,7 @@ def run_in_process(settings: Settings, options: Options, conn: Redis | None) -> 
                 bar.set_postfix(papers=papers, refresh=False)
                 bar.update(task.path.stat().st_size)
         read_s = round(time.perf_counter() - started, 1)
-        report = build_indexes(settings, folder, progress=_bar)
+        report = build_indexes(settings, folder, progress=_bar, reuse=not options.fresh)
         report["timings_s"] = {"read + embed collection files": read_s, **report["timings_s"]}
         if conn is not None:
             publish_rejects(conn, settings, report["rejects"])
@@ -88,10 +91,11 @@ def _redis(settings: Settings) -> Redis | None:
 @click.option("--year-to", type=int, help="Only papers up to this year (e.g. 2022 for temporal evaluation).")
 @click.option("--files", multiple=True, help="Incremental: re-read these collection files (e.g. 2022.acl.xml).")
 @click.option("--prefix", help="Index prefix (default: PEERSCOPE_INDEX_PREFIX).")
+@click.option("--fresh", is_flag=True, help="Build from empty indexes instead of a copy of the live ones.")
 @click.option("--queue", "use_queue", is_flag=True, help="Enqueue RQ jobs for `peerscope worker`s instead of running here.")
 @click.option("--unlock", is_flag=True, help="Clear a stale reindex lock and exit.")
 @cleanup_option
-def index_command(sample, year_from, year_to, files, prefix, use_queue, unlock) -> None:
+def index_command(sample, year_from, year_to, files, prefix, fresh, use_queue, unlock) -> None:
     """Build the works and researchers indexes from the ACL Anthology (in-process by default)."""
     settings = _settings(prefix)
     conn = _redis(settings)
@@ -101,7 +105,7 @@ def index_command(sample, year_from, year_to, files, prefix, use_queue, unlock) 
         conn.delete(lock_key(settings))
         click.echo("lock cleared")
         return
-    options = Options(sample=sample, year_from=year_from, year_to=year_to, files=tuple(files))
+    options = Options(sample=sample, year_from=year_from, year_to=year_to, files=tuple(files), fresh=fresh)
     started = time.monotonic()
     try:
         if files:

@@ -77,11 +77,11 @@ def read_file_job(prefix: str, build_id: str, path: str, limit: int | None,
     return read_file(settings, spool.build_dir(settings, build_id), FileTask(Path(path), limit), year_from, year_to)
 
 
-def build_indexes_job(prefix: str, build_id: str) -> dict:
+def build_indexes_job(prefix: str, build_id: str, fresh: bool = False) -> dict:
     settings = _settings(prefix)
     conn = Redis.from_url(settings.redis_url)
     try:
-        report = build_indexes(settings, spool.build_dir(settings, build_id))
+        report = build_indexes(settings, spool.build_dir(settings, build_id), reuse=not fresh)
         publish_rejects(conn, settings, report["rejects"])
         conn.set(f"{prefix}last-build", json.dumps({k: v for k, v in report.items() if k != "rejects"}))
         return {k: v for k, v in report.items() if k != "rejects"}
@@ -106,7 +106,7 @@ def enqueue_build(settings: Settings, options: Options, conn: Redis) -> tuple[st
                           result_ttl=86400, failure_ttl=7 * 86400)
             for t in tasks
         ]
-        final = queue.enqueue(build_indexes_job, settings.index_prefix, build_id,
+        final = queue.enqueue(build_indexes_job, settings.index_prefix, build_id, options.fresh,
                               job_id=f"{settings.index_prefix}{build_id}-build", depends_on=file_jobs,
                               job_timeout=BUILD_JOB_TIMEOUT_S, retry=Retry(max=1, interval=[30]),
                               result_ttl=86400, failure_ttl=7 * 86400)

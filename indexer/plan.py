@@ -26,6 +26,7 @@ class Options:
     year_from: int | None = None
     year_to: int | None = None
     files: tuple[str, ...] = field(default_factory=tuple)
+    fresh: bool = False  # build from empty indexes, never from a copy of the live ones
 
     def describe(self) -> str:
         parts = []

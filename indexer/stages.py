@@ -23,7 +23,7 @@ from search.embedder import Embedder, work_text
 from indexer.plan import FileTask
 from indexer.sources.acl import AnthologySource
 from indexer.topics import TopicModel, fit_topics
-from indexer.write import bulk_index, vector_for_json
+from indexer.write import Diff, bulk_index, delete_docs, indexed_hashes, vector_for_json
 from peerscope.config import Settings
 from search import lifecycle
 from search.client import make_client
@@ -157,8 +157,13 @@ class _Clock:
 
 
 def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int], Progress] | None = None,
-                  ) -> dict[str, Any]:
-    """Stage 2: write new indexes from the spool and swap the aliases; returns the reconciliation."""
+                  reuse: bool = True) -> dict[str, Any]:
+    """Stage 2: write new indexes from the spool and swap the aliases; returns the reconciliation.
+
+    With `reuse` (the default) each new index starts as a copy of the live one when that was
+    built the same way, and only documents whose fingerprint changed are written (and those
+    no longer produced deleted): an unchanged corpus then costs no HNSW graph building.
+    Without it, or when there is nothing to copy, the indexes are built from empty."""
     progress = progress or (lambda label, total: (lambda n: None))
     clock = _Clock()
     rejects = Rejects(folder)
@@ -181,27 +186,35 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
 
     owner = load_overrides(settings)  # owners' corrections survive every rebuild
     client = make_client(settings, timeout=120)
-    with lifecycle.building(client, settings, ("works", "researchers")) as new:
+    with lifecycle.building(client, settings, ("works", "researchers"), reuse=reuse) as new:
+        diffs = {name: Diff(indexed_hashes(client, index)) for name, index in new.items()}
+        clock.lap("create or copy indexes")
         # Works and researchers go in side by side: while Python builds and
         # serialises one batch, the engine indexes (and builds graphs for) another.
         with ThreadPoolExecutor(max_workers=2) as pool:
             works_job = pool.submit(
                 bulk_index, client, new["works"], owner.works(work_docs(records, vectors, topics_of, model)),
                 on_reject=lambda rid, why: rejects.add("work", "bulk", rid, f"engine refused: {why}"),
-                on_done=progress("writing works", len(records)))
+                on_done=progress("writing works", len(records)), diff=diffs["works"])
             researchers_job = pool.submit(
                 bulk_index, client, new["researchers"],
                 owner.researchers(researcher_docs(aggregator, None, row_of, topics_of, vectors, model, rejects)),
                 on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"),
-                on_done=progress("writing researchers", people))
+                on_done=progress("writing researchers", people), diff=diffs["researchers"])
             works_written, researchers_written = works_job.result(), researchers_job.result()
+        removed = {name: delete_docs(client, new[name], diffs[name].stale()) for name in new}
         clock.lap("bulk writes")
     clock.lap("refresh + alias swap")
     works_read = sum(s["read"] for s in stats)
     report = {
-        "works": {"read": works_read, "indexed": works_written, "rejected": rejects.count("work"),
-                  "skipped_by_year": sum(s["skipped_by_year"] for s in stats)},
-        "researchers": {"read": people, "indexed": researchers_written, "rejected": rejects.count("researcher")},
+        "works": {"read": works_read, "indexed": works_written + diffs["works"].unchanged,
+                  "rejected": rejects.count("work"), "skipped_by_year": sum(s["skipped_by_year"] for s in stats)},
+        "researchers": {"read": people, "indexed": researchers_written + diffs["researchers"].unchanged,
+                        "rejected": rejects.count("researcher")},
+        "written": {"works": {"new or changed": works_written, "unchanged": diffs["works"].unchanged,
+                              "removed": removed["works"]},
+                    "researchers": {"new or changed": researchers_written,
+                                    "unchanged": diffs["researchers"].unchanged, "removed": removed["researchers"]}},
         "collections": {"read": len(stats), "rejected": rejects.count("collection")},
         "topics": len(model),
         "rejects": rejects.items,

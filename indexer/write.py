@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
 import numpy as np
+import orjson
 from opensearchpy import OpenSearch, helpers
 
 CHUNK_DOCS = 500
@@ -25,14 +27,62 @@ def vector_for_json(vector) -> list[float]:
 
 
 def content_hash(doc: dict[str, Any]) -> str:
-    """A stable hash of a document without its vector (which follows from its text)."""
-    body = {k: v for k, v in doc.items() if k not in ("embedding", "content_hash")}
-    return hashlib.sha1(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    """A stable fingerprint of the whole document, vector included (mappings.CONTENT_HASH):
+    a profile vector can change while the rest of a researcher's document does not."""
+    body = {k: v for k, v in doc.items() if k != "content_hash"}
+    return hashlib.sha1(orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)).hexdigest()
+
+
+def indexed_hashes(client: OpenSearch, index: str) -> dict[str, str]:
+    """{id: content_hash} of every document in `index`, from doc values (empty for a new index)."""
+    out: dict[str, str] = {}
+    body = {"size": 5000, "sort": ["_doc"], "stored_fields": "_none_",
+            "docvalue_fields": ["id", "content_hash"], "query": {"match_all": {}}}
+    resp = client.search(index=index, body=body, scroll="2m", request_timeout=120)
+    try:
+        while resp["hits"]["hits"]:
+            for h in resp["hits"]["hits"]:
+                f = h.get("fields") or {}
+                if f.get("id"):
+                    out[f["id"][0]] = (f.get("content_hash") or [""])[0]
+            resp = client.scroll(scroll_id=resp["_scroll_id"], scroll="2m", request_timeout=120)
+    finally:
+        client.clear_scroll(scroll_id=resp["_scroll_id"], ignore=(404,))
+    return out
+
+
+class Diff:
+    """What a rebuild must change in an index that already holds documents (a copy of the
+    live one): documents whose fingerprint differs are written, equal ones kept, and ids
+    no longer produced are `stale` (to delete). For an empty index everything is written."""
+
+    def __init__(self, hashes: Mapping[str, str]):
+        self.hashes = hashes
+        self.seen: set[str] = set()
+        self.unchanged = 0
+
+    def needs_write(self, doc: Mapping[str, Any]) -> bool:
+        self.seen.add(doc["id"])
+        same = self.hashes.get(doc["id"]) == doc["content_hash"]
+        self.unchanged += same
+        return not same
+
+    def stale(self) -> list[str]:
+        return [i for i in self.hashes if i not in self.seen]
+
+
+def delete_docs(client: OpenSearch, index: str, ids: Iterable[str]) -> int:
+    """Delete documents by id; returns how many were deleted."""
+    actions = ({"_op_type": "delete", "_index": index, "_id": i} for i in ids)
+    return sum(ok for ok, _ in helpers.streaming_bulk(client, actions, chunk_size=CHUNK_DOCS, max_retries=5,
+                                                      raise_on_error=False, request_timeout=120))
 
 
 def bulk_index(client: OpenSearch, index: str, docs: Iterable[dict[str, Any]],
-               on_reject: Callable[[str | None, str], None], on_done: Callable[[int], None] | None = None) -> int:
-    """Index `docs` (each with an `id`) into `index`; returns how many were written.
+               on_reject: Callable[[str | None, str], None], on_done: Callable[[int], None] | None = None,
+               diff: Diff | None = None) -> int:
+    """Index `docs` (each with an `id`) into `index`; returns how many were written
+    (documents `diff` finds unchanged are skipped and counted there).
 
     Transient errors (429, connection hiccups) are retried by the helper with
     back-off; a document the engine refuses is reported through `on_reject`.
@@ -40,6 +90,10 @@ def bulk_index(client: OpenSearch, index: str, docs: Iterable[dict[str, Any]],
     def actions():
         for doc in docs:
             doc["content_hash"] = content_hash(doc)
+            if diff is not None and not diff.needs_write(doc):
+                if on_done:
+                    on_done(1)
+                continue
             yield {"_index": index, "_id": doc["id"], "_source": doc}
 
     written = 0

@@ -12,6 +12,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 INDEXES = ("works", "researchers")
+# How documents are fingerprinted (`indexer.write.content_hash`), recorded in each index's
+# `_meta`: a rebuild starts from a copy of a live index only if it was fingerprinted the
+# same way (and holds vectors of the same size), else it builds from empty.
+CONTENT_HASH = "sha1 of the document as sorted JSON, vector included"
 
 
 @lru_cache(maxsize=None)
@@ -34,4 +38,5 @@ def load(name: str, dims: int, version: int | None = None) -> dict:
     for spec in body["mappings"]["properties"].values():
         if spec.get("type") == "knn_vector":
             spec["dimension"] = dims
+    body["mappings"]["_meta"] = {"content_hash": CONTENT_HASH, "embedding_dims": dims}
     return body

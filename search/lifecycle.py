@@ -43,6 +43,32 @@ def create_index(client: OpenSearch, settings: Settings, name: str, building: bo
     return index
 
 
+def reusable_index(client: OpenSearch, settings: Settings, name: str) -> str | None:
+    """The live physical index of `name` if a rebuild may start from a copy of it: the only
+    index behind the alias, of the latest mapping version, with the same `_meta`."""
+    live = indexes_behind(client, settings.alias(name))
+    version = mappings.latest_version(name)
+    if len(live) != 1 or not live[0].startswith(f"{settings.alias(name)}-v{version}-"):
+        return None
+    meta = client.indices.get_mapping(index=live[0])[live[0]]["mappings"].get("_meta")
+    return live[0] if meta == mappings.load(name, settings.embedding_dims, version)["mappings"]["_meta"] else None
+
+
+def clone_index(client: OpenSearch, settings: Settings, name: str, source: str) -> str:
+    """A new physical index for `name` holding a copy of `source` (hard-linked segments, so
+    seconds, with the HNSW graphs). The source is write-blocked only while it is copied."""
+    target = physical_name(settings, name, mappings.latest_version(name))
+    client.indices.put_settings(index=source, body={"index": {"blocks.write": True}})
+    try:
+        client.indices.flush(index=source)
+        client.indices.clone(index=source, target=target, body={"settings": {"index": {"blocks.write": False}}},
+                             params={"wait_for_active_shards": "1"})
+    finally:
+        client.indices.put_settings(index=source, body={"index": {"blocks.write": None}})
+    client.indices.put_settings(index=target, body=BUILD_SETTINGS)
+    return target
+
+
 def indexes_behind(client: OpenSearch, alias: str) -> list[str]:
     if not client.indices.exists_alias(name=alias):
         return []
@@ -72,19 +98,27 @@ def finish_build(client: OpenSearch, index: str) -> None:
 
 
 @contextmanager
-def building(client: OpenSearch, settings: Settings, names: tuple[str, ...]) -> Iterator[dict[str, str]]:
+def building(client: OpenSearch, settings: Settings, names: tuple[str, ...],
+             reuse: bool = False) -> Iterator[dict[str, str]]:
     """Create new physical indexes for `names`; on success swap all aliases at once.
 
+    With `reuse`, a new index starts as a copy of the live one where `reusable_index`
+    allows (the caller then writes only what changed, see indexer.write.Diff), else empty.
     On any error the half-built indexes are deleted and the error re-raised,
     so searches keep running on the old indexes throughout.
     """
-    new = {name: create_index(client, settings, name) for name in names}
+    new: dict[str, str] = {}
     try:
+        for name in names:
+            source = reusable_index(client, settings, name) if reuse else None
+            new[name] = clone_index(client, settings, name, source) if source \
+                else create_index(client, settings, name)
         yield new
         for index in new.values():
             finish_build(client, index)
     except BaseException:
-        client.indices.delete(index=",".join(new.values()), ignore_unavailable=True)
+        if new:
+            client.indices.delete(index=",".join(new.values()), ignore_unavailable=True)
         raise
     swap_aliases(client, settings, new)
 

@@ -95,6 +95,41 @@ def test_failed_build_leaves_the_old_alias_serving(client, settings, clean_index
     assert client.count(index=settings.alias("works"))["count"] == 3
 
 
+def test_a_rebuild_from_a_copy_writes_only_what_changed(client, settings, clean_indexes):
+    from indexer.write import Diff, bulk_index, delete_docs, indexed_hashes
+
+    def write(index, docs):
+        diff = Diff(indexed_hashes(client, index))
+        written = bulk_index(client, index, [dict(d) for d in docs], on_reject=rejects.append, diff=diff)
+        return written, diff, delete_docs(client, index, diff.stale())
+
+    rejects: list = []
+    with lifecycle.building(client, settings, ("works",), reuse=True) as new:  # nothing live: from empty
+        assert write(new["works"], WORKS)[0] == 3
+    first = new["works"]
+    changed = [WORKS[0], {**WORKS[1], "title": "Prompt tuning, revised"}]  # w3 is gone
+    with lifecycle.building(client, settings, ("works",), reuse=True) as new:
+        assert new["works"] != first
+        written, diff, removed = write(new["works"], changed)
+        assert (written, diff.unchanged, removed) == (1, 1, 1)
+    alias = settings.alias("works")
+    assert not rejects and not client.indices.exists(index=first)
+    assert client.count(index=alias)["count"] == 2
+    assert client.get(index=alias, id="w2")["_source"]["title"] == "Prompt tuning, revised"
+    hits = client.search(index=alias, body={"size": 1, "query": {"knn": {"embedding": {"vector": unit_vector(0), "k": 1}}}})
+    assert hits["hits"]["hits"][0]["_id"] == "w1"  # the copied vectors and graph serve k-NN
+    client.index(index=alias, id="w9", body={**WORKS[2], "id": "w9"}, refresh=True)  # no write block left
+    assert client.count(index=alias)["count"] == 3
+
+
+def test_a_live_index_fingerprinted_otherwise_is_not_copied(client, settings, clean_indexes):
+    index = load_works(client, settings, WORKS)
+    lifecycle.swap_aliases(client, settings, {"works": index})
+    assert lifecycle.reusable_index(client, settings, "works") == index
+    client.indices.put_mapping(index=index, body={"_meta": {"content_hash": "another scheme"}})
+    assert lifecycle.reusable_index(client, settings, "works") is None
+
+
 def test_rq_job_runs_on_a_real_worker(redis_conn, settings):
     from rq import Queue, SimpleWorker
 
