@@ -92,7 +92,12 @@ def swap_aliases(client: OpenSearch, settings: Settings, new: dict[str, str], dr
 
 
 def finish_build(client: OpenSearch, index: str) -> None:
-    """Restore serving settings on a freshly built index and make its documents visible."""
+    """Merge a freshly built index into one segment, restore serving settings and make its
+    documents visible. One segment: fuzzy and prefix name queries expand their terms once
+    instead of once per segment, and k-NN walks one graph (researcher search p95 at 40
+    req/s: 96.8 ms on 4 segments, 46.6 ms on one, bench/latency.py). A copy of an already
+    merged index with nothing changed merges nothing."""
+    client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=3600)
     client.indices.put_settings(index=index, body=SERVE_SETTINGS)
     client.indices.refresh(index=index)
 
