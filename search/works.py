@@ -26,6 +26,11 @@ HYBRID_WINDOW = 1000
 # on vaguer queries the vector adds papers the words miss.
 KEYWORD_WEIGHT = 2.0
 CONFIDENCE_SLOPE = 3.0
+# When at most NAMED_MAX titles hold every word typed, the query names a paper (someone
+# recalling a title): those works lead the hybrid list, the fused rest
+# follows. Near-topic papers from the vector list otherwise pushed the named one down
+# (docs/EVALUATION.md, works search, known item).
+NAMED_MAX = 3
 
 
 def vector_weight(keyword_hits: list[Mapping[str, Any]]) -> float:
@@ -37,6 +42,12 @@ def vector_weight(keyword_hits: list[Mapping[str, Any]]) -> float:
     tenth = float(keyword_hits[min(9, len(keyword_hits) - 1)].get("_score") or 0.0)
     gap = (first - tenth) / first if first > 0 else 0.0
     return max(0.0, 1.0 - CONFIDENCE_SLOPE * gap)
+
+
+def named_first(fused: list[dict], named: list[str]) -> list[dict]:
+    """`fused` with the works in `named` (ids) moved to the front, in their fused order."""
+    lead = set(named)
+    return [h for h in fused if h["_id"] in lead] + [h for h in fused if h["_id"] not in lead]
 
 
 def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any],
@@ -67,13 +78,16 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
         except EmbeddingUnavailable:
             log.exception("hybrid search falls back to keyword")
             return search_works(client, settings, {**args, "mode": "keyword"}, embed)
-        kw, vec = R.msearch(client, index, [
+        kw, vec, titled = R.msearch(client, index, [
             Q.keyword_body(q, filters, from_=0, size=window),
             Q.knn_body(vector, filters, size=window),
+            Q.title_match_body(q, filters, size=NAMED_MAX + 1),
         ])
         kw_hits = R.hits(kw)
         fused = fuse_hits([kw_hits, R.hits(vec)], weights=(KEYWORD_WEIGHT, vector_weight(kw_hits)),
                           names=["keyword", "vector"])
+        fused = named_first(fused, [h["fields"]["id"][0] for h in R.hits(titled)]
+                            if R.total(titled) <= NAMED_MAX else [])
         found = fused[start:start + size]
         total = max(R.total(kw), len(fused))
     more = start + size < total and page < MAX_PAGE

@@ -83,6 +83,13 @@ def keyword_body(q: str | None, filters: Mapping[str, Any] | None = None, *, fro
     return body
 
 
+def title_match_body(q: str, filters: Mapping[str, Any] | None = None, *, size: int) -> dict:
+    """The works whose title holds every word of `q` (ids only; the total counts up to size)."""
+    return {"size": size, "stored_fields": "_none_", "docvalue_fields": ["id"], "track_total_hits": size,
+            "query": {"bool": {"must": [{"match": {"title": {"query": q, "operator": "and"}}}],
+                               "filter": [visible(work_filters(filters or {}))]}}}
+
+
 def knn_clause(vector: list[float], k: int, filter_: dict | None = None) -> dict:
     """A k-NN query on `embedding`; the filter sits inside the clause (efficient filtering)."""
     inner: dict[str, Any] = {"vector": [float(x) for x in vector], "k": int(k)}

@@ -221,6 +221,12 @@ def test_hybrid_fuses_both_lists_and_filters(env):
     assert all(r["year"] >= 2022 for r in body["results"])
 
 
+def test_hybrid_puts_the_paper_a_query_names_first(env):
+    # every word is in W-llm3's title only; other works hold them in their abstracts
+    found = ids(env.get("/api/works", query_string={"q": "synthetic language models", "mode": "hybrid"}))
+    assert found[0] == "W-llm3" and len(found) > 1
+
+
 def test_works_filters_and_awkward_queries(env):
     assert set(ids(env.get("/api/works?venue=acl&size=50"))) == {"W-mt1", "W-llm1", "W-parse2"}
     assert set(ids(env.get("/api/works?author=r-ding&size=50"))) == {"W-mt2", "W-llm2"}

@@ -316,3 +316,18 @@ def test_keyword_body_match_rule_is_configurable():
     loose = W.keyword_body("prompt tuning for translation", match_rule="1<30%")
     mm = lambda b: b["query"]["bool"]["must"][0]["bool"]["must"][0]["multi_match"]["minimum_should_match"]
     assert mm(strict) == W.MATCH_RULE and mm(loose) == "1<30%"
+
+
+def test_title_match_body_counts_titles_holding_every_word():
+    from search.queries.works import title_match_body
+    body = title_match_body("prompt tuning", {"year_from": 2020}, size=4)
+    assert body["track_total_hits"] == 4 and body["size"] == 4
+    assert body["query"]["bool"]["must"] == [{"match": {"title": {"query": "prompt tuning", "operator": "and"}}}]
+    assert body["query"]["bool"]["filter"][0]["bool"]["filter"] == [{"range": {"year": {"gte": 2020}}}]
+
+
+def test_named_works_lead_in_fused_order():
+    from search.works import named_first
+    fused = [{"_id": "a"}, {"_id": "b"}, {"_id": "c"}, {"_id": "d"}]
+    assert [h["_id"] for h in named_first(fused, ["d", "b"])] == ["b", "d", "a", "c"]
+    assert named_first(fused, []) == fused
