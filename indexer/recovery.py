@@ -2,7 +2,7 @@
 
 A build killed mid-way (a worker SIGKILLed, a machine lost) leaves three things behind:
 the reindex lock in Redis, physical indexes no alias points at (half-built), and its
-spool folder. Searches are not affected (the aliases still point at the last good
+spool folder; killed in the second it copies a live index, also a write block on it. Searches are not affected (the aliases still point at the last good
 indexes), but the lock blocks the next build for hours and the orphans take disk.
 
 `cleanup` finds the build holding the lock and decides whether it is still alive:
@@ -185,6 +185,7 @@ def cleanup(settings: Settings, conn: Redis | None, *, grace_s: float = ORPHAN_G
             client.indices.delete(index=index, ignore_unavailable=True)
             deleted.append(index)
     report["deleted_indexes"] = deleted
+    report["unblocked_indexes"] = lifecycle.lift_write_blocks(client, settings)
     if holder:
         release_lock(conn, settings, holder)
         report["lock_released"] = conn.get(lock_key(settings)) is None
@@ -204,6 +205,8 @@ def format_report(report: dict) -> str:
         lines.append(f"canceled {len(report['canceled_jobs'])} jobs of the dead build")
     lines.append(f"deleted {len(report['deleted_indexes'])} half-built indexes"
                  + (": " + ", ".join(report["deleted_indexes"]) if report["deleted_indexes"] else ""))
+    if report.get("unblocked_indexes"):
+        lines.append("lifted the write block a copy left on " + ", ".join(report["unblocked_indexes"]))
     if report.get("spool_removed"):
         lines.append(f"removed spool {report['spool_removed']}")
     if report["lock"]:

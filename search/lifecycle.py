@@ -69,6 +69,20 @@ def clone_index(client: OpenSearch, settings: Settings, name: str, source: str) 
     return target
 
 
+def lift_write_blocks(client: OpenSearch, settings: Settings,
+                      names: tuple[str, ...] = mappings.INDEXES) -> list[str]:
+    """Lift the write block `clone_index` puts on a live index, if a build died while copying
+    it (the block would otherwise stop incremental updates); returns the indexes unblocked."""
+    lifted = []
+    for name in names:
+        for index in indexes_behind(client, settings.alias(name)):
+            flat = client.indices.get_settings(index=index, name="index.blocks.write", flat_settings=True)
+            if flat.get(index, {}).get("settings", {}).get("index.blocks.write") == "true":
+                client.indices.put_settings(index=index, body={"index": {"blocks.write": None}})
+                lifted.append(index)
+    return lifted
+
+
 def indexes_behind(client: OpenSearch, alias: str) -> list[str]:
     if not client.indices.exists_alias(name=alias):
         return []

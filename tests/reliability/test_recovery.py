@@ -146,3 +146,15 @@ def test_nothing_is_deleted_while_a_half_built_index_is_still_written(client, wo
         writer.join(timeout=10)
     assert "still being written" in report["kept"]
     assert orphan in lifecycle.orphans(client, s) and conn.get(lock_key(s)) == b"b-orphaned-horse"
+
+
+def test_a_write_block_left_by_a_copy_is_lifted(client, world):
+    from indexer.recovery import cleanup, format_report
+
+    s, conn = world["settings"], world["conn"]
+    live = world["served"]["works"]
+    client.indices.put_settings(index=live, body={"index": {"blocks.write": True}})  # died mid-copy
+    report = cleanup(s, conn)
+    assert report["unblocked_indexes"] == [live] and "lifted the write block" in format_report(report)
+    client.index(index=s.alias("works"), id="w1", body={"id": "w1", "title": "Writable again"}, refresh=True)
+    assert cleanup(s, conn)["unblocked_indexes"] == []
