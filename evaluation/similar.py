@@ -87,24 +87,23 @@ def citation_truth(path: Path, works: Mapping[str, dict], min_direct: int = 5,
 
 
 def lists_for(client, settings: Settings, seed: str) -> dict[str, list[str]]:
-    """The unfused lists (whole windows), for scoring and for offline fusion studies."""
+    """The unfused lists (whole windows, for offline studies) and the product's hybrid list."""
     found = similar.candidate_lists(client, settings, seed, ARGS)
-    return {name: [h["_id"] for h in hits] for name, hits in found.items()}
+    out = {name: [h["_id"] for h in hits] for name, hits in found.items()}
+    out["hybrid"] = [r["id"] for r in similar.similar_to_work(client, settings, seed, ARGS)["results"]]
+    return out
 
 
-def method_lists(lists: Mapping[str, list[str]],
-                 weights: Mapping[str, float] = similar.WEIGHTS) -> dict[str, list[str]]:
-    hits = {n: [{"_id": i} for i in ids] for n, ids in lists.items()}
+def method_lists(lists: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return {"keyword": lists.get("mlt", [])[:K], "vector": lists.get("knn", [])[:K],
-            "hybrid": [h["_id"] for h in similar.fuse(hits, K, weights)]}
+            "hybrid": lists.get("hybrid", [])[:K]}
 
 
-def score(runs: list[dict[str, Any]], weights: Mapping[str, float] = similar.WEIGHTS
-          ) -> dict[str, dict[str, float]]:
+def score(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     per: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in METHODS}
     for run in runs:
         gains = run["gains"]
-        for name, ranked in method_lists(run["lists"], weights).items():
+        for name, ranked in method_lists(run["lists"]).items():
             per[name]["ndcg@10"].append(M.ndcg_at(ranked, gains, K))
             per[name]["p@10"].append(M.precision_at(ranked, gains, K))
     return {m: {k: M.mean(v) for k, v in per[m].items()} for m in METHODS}

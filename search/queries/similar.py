@@ -69,6 +69,26 @@ def similar_bodies(index: str, seed_ids: Sequence[str], vector: list[float] | No
     return bodies
 
 
+def completion_bodies(bodies: Mapping[str, dict], missing: Mapping[str, Sequence[str]]) -> dict[str, dict]:
+    """The scores a candidate list lacks for the other list's candidates: for "knn", the
+    exact cosine (k-NN scoring script) of the `missing["knn"]` ids; for "mlt", the
+    more_like_this score of the `missing["mlt"]` ids. Built from the `similar_bodies` run."""
+    out: dict[str, dict] = {}
+    if bodies.get("knn") and missing.get("knn"):
+        ids = list(missing["knn"])
+        vector = bodies["knn"]["query"]["knn"]["embedding"]["vector"]
+        out["knn"] = {"size": len(ids), "_source": False, "query": {"script_score": {
+            "query": {"ids": {"values": ids}},
+            "script": {"source": "knn_score", "lang": "knn",
+                       "params": {"field": "embedding", "query_value": vector, "space_type": "cosinesimil"}}}}}
+    if bodies.get("mlt") and missing.get("mlt"):
+        ids = list(missing["mlt"])
+        mlt = bodies["mlt"]["query"]["bool"]["must"][0]
+        out["mlt"] = {"size": len(ids), "_source": False,
+                      "query": {"bool": {"must": [mlt], "filter": [{"ids": {"values": ids}}]}}}
+    return out
+
+
 def rocchio(positive: Sequence[Sequence[float]], negative: Sequence[Sequence[float]] = (),
             text: Sequence[float] | None = None, *, beta: float = 1.0,
             gamma: float = 0.5) -> list[float] | None:
