@@ -1,8 +1,9 @@
 """Request bodies for "more like this work" and "more like these, not those".
 
-Two views of similarity are fused client-side with RRF: the seed's embedding
-(k-NN, semantic) and more_like_this on title/abstract (shared rare terms,
-good at named methods and datasets the model may not know).
+Two views of similarity, combined client-side (search.similar.fuse): the seed's
+embedding (k-NN, semantic) and more_like_this on title/abstract (shared rare
+terms, good at named methods and datasets the model may not know). Each list's
+candidates are then scored by the other measure too (`completion_bodies`).
 """
 from __future__ import annotations
 
