@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from opensearchpy import OpenSearch
 
 from peerscope.config import Settings
@@ -37,36 +36,46 @@ def _seeds(client: OpenSearch, index: str, ids: Sequence[str]) -> dict[str, dict
     return found
 
 
-def fuse(lists: Mapping[str, Sequence[Mapping[str, Any]]], vector: Sequence[float] | None,
+def _cosine(knn_score: float) -> float:
+    """The engine scores cosinesimil as (1 + cosine) / 2, in k-NN queries and the script alike."""
+    return 2.0 * float(knn_score) - 1.0
+
+
+def fuse(lists: Mapping[str, Sequence[Mapping[str, Any]]], extra: Mapping[str, Mapping[str, float]],
          size: int) -> list[dict]:
     """The candidates of the hit lists ("knn", "mlt") ranked by the combined score, at most
-    `size`. Cosines: from the k-NN scores ((1 + cos) / 2), and for more_like_this
-    candidates from their vectors; more_like_this scores of the k-NN candidates come from
-    the "mlt_of_knn" list, 0 where it does not match. Each hit gets `_ranks`."""
-    cos = {h["_id"]: 2.0 * float(h["_score"]) - 1.0 for h in lists.get("knn", [])}
-    if vector is not None:
-        v = np.asarray(vector, dtype=np.float32)
-        for h in lists.get("mlt", []):
-            emb = (h.get("_source") or {}).get("embedding")
-            if h["_id"] not in cos and emb:
-                cos[h["_id"]] = float(v @ np.asarray(emb, dtype=np.float32))
-    mlt = {h["_id"]: float(h["_score"]) for name in ("mlt_of_knn", "mlt") for h in lists.get(name, [])}
+    `size`; `extra` holds each measure's raw scores for the other list's candidates.
+    A candidate the MLT query does not match scores 0 on it. Each hit gets `_ranks`."""
+    cos = {h["_id"]: _cosine(h["_score"]) for h in lists.get("knn", [])}
+    cos.update({i: _cosine(s) for i, s in extra.get("knn", {}).items()})
+    mlt = {h["_id"]: float(h["_score"]) for h in lists.get("mlt", [])}
+    mlt.update(extra.get("mlt", {}))
     best_mlt = max((float(h["_score"]) for h in lists.get("mlt", [])), default=0.0) or 1.0
     merged: dict[str, dict] = {}
-    for name in ("knn", "mlt"):
-        for rank, hit in enumerate(lists.get(name, []), start=1):
+    for name, hits in lists.items():
+        for rank, hit in enumerate(hits, start=1):
             merged.setdefault(hit["_id"], {**hit, "_ranks": {}})["_ranks"][name] = rank
     for hid, doc in merged.items():
         doc["_score"] = cos.get(hid, 0.0) + MLT_WEIGHT * mlt.get(hid, 0.0) / best_mlt
     return sorted(merged.values(), key=lambda d: (-d["_score"], d["_id"]))[:size]
 
 
-def _run(client: OpenSearch, index: str, bodies: dict[str, dict], size: int,
-         vector: Sequence[float] | None) -> dict:
+def fused_hits(client: OpenSearch, index: str, bodies: dict[str, dict], size: int) -> list[dict]:
+    """Runs the candidate lists, then (second msearch) the scores each lacks, and fuses."""
     names = list(bodies)
     lists = {n: R.hits(r) for n, r in zip(names, R.msearch(client, index, [bodies[n] for n in names]))}
+    ids = {n: {h["_id"] for h in hits} for n, hits in lists.items()}
+    missing = {n: sorted(set().union(*ids.values()) - ids[n]) for n in lists}
+    completion = S.completion_bodies(bodies, missing)
+    names = list(completion)
+    responses = R.msearch(client, index, [completion[n] for n in names])
+    extra = {n: {h["_id"]: h["_score"] for h in R.hits(r)} for n, r in zip(names, responses)}
+    return fuse(lists, extra, size)
+
+
+def _run(client: OpenSearch, index: str, bodies: dict[str, dict], size: int) -> dict:
     results = []
-    for hit in fuse(lists, vector, size):
+    for hit in fused_hits(client, index, bodies, size):
         out = R.to_result(hit)
         out["ranks"] = dict(hit["_ranks"])
         results.append(out)
@@ -101,7 +110,7 @@ def similar_to_work(client: OpenSearch, settings: Settings, work_id: str,
     args: size, year_from, year_to, venue, author, exclude_own_authors.
     """
     src, bodies = _work_bodies(client, settings, work_id, args)
-    out = _run(client, settings.alias("works"), bodies, args.get("size", 10), src.get("embedding"))
+    out = _run(client, settings.alias("works"), bodies, args.get("size", 10))
     out["seed"] = {"id": work_id, "title": src.get("title"), "year": src.get("year")}
     return out
 
@@ -130,4 +139,4 @@ def similar_to_set(client: OpenSearch, settings: Settings, args: Mapping[str, An
     bodies = S.similar_bodies(index, positive, vector, {k: flt.get(k) for k in FILTER_KEYS},
                               size=size, unlike_ids=negative, text=text,
                               exclude_author_ids=exclude_authors)
-    return _run(client, alias, bodies, size, vector)
+    return _run(client, alias, bodies, size)

@@ -3,9 +3,7 @@
 Two views of similarity, combined client-side (search.similar.fuse): the seed's
 embedding (k-NN, semantic) and more_like_this on title/abstract (shared rare
 terms, good at named methods and datasets the model may not know). Each list's
-candidates are also scored by the other measure, in the same msearch: the
-more_like_this candidates carry their vectors, and a third body gives the
-more_like_this scores of the k-NN candidates (the k-NN query as its filter).
+candidates are then scored by the other measure too (`completion_bodies`).
 """
 from __future__ import annotations
 
@@ -51,7 +49,7 @@ def similar_bodies(index: str, seed_ids: Sequence[str], vector: list[float] | No
                    filters: Mapping[str, Any] | None = None, *, size: int = 10,
                    exclude_author_ids: Sequence[str] = (), unlike_ids: Sequence[str] = (),
                    text: str | None = None) -> dict[str, dict]:
-    """The msearch bodies to fuse, keyed by name ("knn", "mlt", and "mlt_of_knn" when both).
+    """The msearch bodies to fuse, keyed by name ("knn", "mlt").
 
     `index` must be the concrete index (or an alias onto one index) that holds
     the seeds, since more_like_this fetches them by `_index`/`_id`.
@@ -66,13 +64,30 @@ def similar_bodies(index: str, seed_ids: Sequence[str], vector: list[float] | No
         bodies["knn"] = {"size": window, "_source": LIST_SOURCE,
                          "query": knn_clause(vector, window, flt)}
     if seed_ids or text:
-        mlt = mlt_clause(index, seed_ids, unlike_ids, text)
-        bodies["mlt"] = {"size": window, "_source": [*LIST_SOURCE, "embedding"],
-                         "query": {"bool": {"must": [mlt], "filter": [flt]}}}
-        if "knn" in bodies:
-            bodies["mlt_of_knn"] = {"size": window, "_source": False,
-                                    "query": {"bool": {"must": [mlt], "filter": [bodies["knn"]["query"]]}}}
+        bodies["mlt"] = {"size": window, "_source": LIST_SOURCE,
+                         "query": {"bool": {"must": [mlt_clause(index, seed_ids, unlike_ids, text)],
+                                            "filter": [flt]}}}
     return bodies
+
+
+def completion_bodies(bodies: Mapping[str, dict], missing: Mapping[str, Sequence[str]]) -> dict[str, dict]:
+    """The scores a candidate list lacks for the other list's candidates: for "knn", the
+    exact cosine (k-NN scoring script) of the `missing["knn"]` ids; for "mlt", the
+    more_like_this score of the `missing["mlt"]` ids. Built from the `similar_bodies` run."""
+    out: dict[str, dict] = {}
+    if bodies.get("knn") and missing.get("knn"):
+        ids = list(missing["knn"])
+        vector = bodies["knn"]["query"]["knn"]["embedding"]["vector"]
+        out["knn"] = {"size": len(ids), "_source": False, "query": {"script_score": {
+            "query": {"ids": {"values": ids}},
+            "script": {"source": "knn_score", "lang": "knn",
+                       "params": {"field": "embedding", "query_value": vector, "space_type": "cosinesimil"}}}}}
+    if bodies.get("mlt") and missing.get("mlt"):
+        ids = list(missing["mlt"])
+        mlt = bodies["mlt"]["query"]["bool"]["must"][0]
+        out["mlt"] = {"size": len(ids), "_source": False,
+                      "query": {"bool": {"must": [mlt], "filter": [{"ids": {"values": ids}}]}}}
+    return out
 
 
 def rocchio(positive: Sequence[Sequence[float]], negative: Sequence[Sequence[float]] = (),

@@ -333,25 +333,27 @@ def test_named_works_lead_in_fused_order():
     assert named_first(fused, []) == fused
 
 
-def test_similar_bodies_score_knn_candidates_by_mlt_too():
+def test_completion_bodies_score_the_other_lists_candidates():
     bodies = S.similar_bodies("works-v1-x", ["w1"], [0.6, 0.8], size=10)
-    assert "embedding" in bodies["mlt"]["_source"]  # cosines of MLT candidates, computed here
-    both = bodies["mlt_of_knn"]["query"]["bool"]
-    assert both["must"] == bodies["mlt"]["query"]["bool"]["must"] and both["filter"] == [bodies["knn"]["query"]]
-    assert "mlt_of_knn" not in S.similar_bodies("i", ["w1"], None)
+    got = S.completion_bodies(bodies, {"knn": ["m1"], "mlt": ["k1", "k2"]})
+    script = got["knn"]["query"]["script_score"]
+    assert script["query"] == {"ids": {"values": ["m1"]}}
+    assert script["script"]["params"]["query_value"] == [0.6, 0.8]
+    assert got["mlt"]["query"]["bool"]["must"] == bodies["mlt"]["query"]["bool"]["must"]
+    assert got["mlt"]["query"]["bool"]["filter"] == [{"ids": {"values": ["k1", "k2"]}}]
+    assert S.completion_bodies(bodies, {"knn": [], "mlt": []}) == {}
 
 
 def test_similar_fusion_scores_every_candidate_by_both_measures():
     from search.similar import MLT_WEIGHT, fuse
     lists = {"knn": [{"_id": "a", "_score": 0.9}, {"_id": "b", "_score": 0.8}],  # cosine 0.8, 0.6
-             "mlt": [{"_id": "c", "_score": 10.0, "_source": {"embedding": [0.0, 1.0]}},
-                     {"_id": "b", "_score": 5.0, "_source": {"embedding": [1.0, 0.0]}}],
-             "mlt_of_knn": [{"_id": "a", "_score": 1.0}, {"_id": "b", "_score": 5.0}]}
-    got = fuse(lists, [0.6, 0.8], 10)  # c: cosine 0.8 from its vector
+             "mlt": [{"_id": "c", "_score": 10.0}, {"_id": "b", "_score": 5.0}]}
+    extra = {"knn": {"c": 0.7}, "mlt": {"a": 1.0}}  # c: cosine 0.4; a: mlt 1.0
+    got = fuse(lists, extra, 10)
     scores = {h["_id"]: h["_score"] for h in got}
     assert scores["a"] == pytest.approx(0.8 + MLT_WEIGHT * 0.1)
-    assert scores["b"] == pytest.approx(0.6 + MLT_WEIGHT * 0.5)  # the k-NN score wins over its vector
-    assert scores["c"] == pytest.approx(0.8 + MLT_WEIGHT * 1.0)
-    assert [h["_id"] for h in got] == ["c", "a", "b"]
+    assert scores["b"] == pytest.approx(0.6 + MLT_WEIGHT * 0.5)
+    assert scores["c"] == pytest.approx(0.4 + MLT_WEIGHT * 1.0)
+    assert [h["_id"] for h in got] == sorted(scores, key=lambda i: -scores[i])
     assert next(h for h in got if h["_id"] == "b")["_ranks"] == {"knn": 2, "mlt": 2}
-    assert [h["_id"] for h in fuse({"mlt": lists["mlt"]}, None, 1)] == ["c"]  # one list: its order
+    assert [h["_id"] for h in fuse({"mlt": lists["mlt"]}, {}, 1)] == ["c"]  # one list: its order
