@@ -62,10 +62,10 @@ def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: st
                           C.neighbours_from_hits(R.hits(responses.get("neighbours", {})), known_names),
                           exclude=C.excluded_ids(seed), limit=window * GRAPH_POOL)
     top_graph = sorted(graph, key=lambda c: (-graph[c]["score"], c))
-    rankings = {name: [C.hit_id(h) for h in R.hits(responses.get(name, {}))] for name in ("content", "topics")}
+    rankings = {name: [R.hit_id(h) for h in R.hits(responses.get(name, {}))] for name in ("content", "topics")}
     if top_graph:
         resp = client.search(index=index, body=C.candidates_body(top_graph, seed, filters))
-        last_year = {C.hit_id(h): ((h.get("fields") or {}).get("last_year") or [None])[0] for h in R.hits(resp)}
+        last_year = {R.hit_id(h): ((h.get("fields") or {}).get("last_year") or [None])[0] for h in R.hits(resp)}
         ranked = sorted(last_year, key=lambda c: (-graph[c]["score"] * recency(seed, {"last_year": last_year[c]}), c))
         rankings["graph"] = ranked[:window]
     return {"seed": seed, "rankings": rankings, "graph": graph}

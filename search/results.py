@@ -17,6 +17,15 @@ from search.errors import NotFound
 
 # never sent to a client: large and useless for display
 HEAVY_FIELDS = ["embedding", "content_hash"]
+# Lists that only rank ids skip stored fields altogether and read the `id` doc value: a
+# stored-fields read decompresses a whole block of large documents per hit, which was half
+# of a k-NN search's time (4 -> 2 ms for 30 profiles). Documents are read for the chosen few.
+IDS_ONLY = {"stored_fields": "_none_", "docvalue_fields": ["id"]}
+
+
+def hit_id(hit: Mapping[str, Any]) -> str:
+    """The id of a hit, from `_id` or, for IDS_ONLY bodies, the `id` doc value."""
+    return hit.get("_id") or hit["fields"]["id"][0]
 
 
 def msearch(client: OpenSearch, index: str, bodies: Sequence[dict]) -> list[dict]:

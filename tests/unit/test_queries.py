@@ -3,6 +3,7 @@ import math
 
 import pytest
 
+from search import results
 from search.queries import collaborators as C
 from search.queries import researchers as R
 from search.queries import similar as S
@@ -237,8 +238,8 @@ def test_topics_body_scores_shared_topics_ids_only():
 
 
 def test_ids_only_hits_are_named_by_the_id_doc_value():
-    assert C.hit_id({"fields": {"id": ["r7"]}}) == "r7"
-    assert C.hit_id({"_id": "r8", "fields": {"id": ["r8"]}}) == "r8"
+    assert results.hit_id({"fields": {"id": ["r7"]}}) == "r7"
+    assert results.hit_id({"_id": "r8", "fields": {"id": ["r8"]}}) == "r8"
 
 
 def test_neighbours_from_doc_values_feed_adamic_adar():
