@@ -2,8 +2,9 @@
 
 A build killed mid-way (a worker SIGKILLed, a machine lost) leaves three things behind:
 the reindex lock in Redis, physical indexes no alias points at (half-built), and its
-spool folder; killed in the second it copies a live index, also a write block on it. Searches are not affected (the aliases still point at the last good
-indexes), but the lock blocks the next build for hours and the orphans take disk.
+spool folder; killed in the second it copies a live index, also a write block on it.
+Searches are not affected (the aliases still point at the last good indexes), but the
+lock blocks the next build for hours and the orphans take disk.
 
 `cleanup` finds the build holding the lock and decides whether it is still alive:
 

@@ -201,20 +201,18 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
                 owner.researchers(researcher_docs(aggregator, None, row_of, topics_of, vectors, model, rejects)),
                 on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"),
                 on_done=progress("writing researchers", people), diff=diffs["researchers"])
-            works_written, researchers_written = works_job.result(), researchers_job.result()
+            written = {"works": works_job.result(), "researchers": researchers_job.result()}
         removed = {name: delete_docs(client, new[name], diffs[name].stale()) for name in new}
         clock.lap("bulk writes")
     clock.lap("refresh + alias swap")
+    indexed = {name: written[name] + diffs[name].unchanged for name in written}
     works_read = sum(s["read"] for s in stats)
     report = {
-        "works": {"read": works_read, "indexed": works_written + diffs["works"].unchanged,
-                  "rejected": rejects.count("work"), "skipped_by_year": sum(s["skipped_by_year"] for s in stats)},
-        "researchers": {"read": people, "indexed": researchers_written + diffs["researchers"].unchanged,
-                        "rejected": rejects.count("researcher")},
-        "written": {"works": {"new or changed": works_written, "unchanged": diffs["works"].unchanged,
-                              "removed": removed["works"]},
-                    "researchers": {"new or changed": researchers_written,
-                                    "unchanged": diffs["researchers"].unchanged, "removed": removed["researchers"]}},
+        "works": {"read": works_read, "indexed": indexed["works"], "rejected": rejects.count("work"),
+                  "skipped_by_year": sum(s["skipped_by_year"] for s in stats)},
+        "researchers": {"read": people, "indexed": indexed["researchers"], "rejected": rejects.count("researcher")},
+        "written": {name: {"new or changed": written[name], "unchanged": diffs[name].unchanged,
+                           "removed": removed[name]} for name in written},
         "collections": {"read": len(stats), "rejected": rejects.count("collection")},
         "topics": len(model),
         "rejects": rejects.items,

@@ -52,7 +52,7 @@ def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: st
     neighbour_ids = [c["id"] for c in neighbours if c.get("id")][:MAX_NEIGHBOURS] \
         or list(seed.get("collaborator_ids") or [])[:MAX_NEIGHBOURS]
     bodies = {"content": C.content_body(seed, filters, window),
-              "topics": C.topics_body(seed, seed_hit["_index"], filters, window),
+              "topics": C.topics_body(seed, filters, window),
               "neighbours": C.neighbours_body(neighbour_ids) if neighbour_ids else None}
     names = [n for n, b in bodies.items() if b is not None]
     responses = dict(zip(names, R.msearch(client, index, [bodies[n] for n in names])))

@@ -27,9 +27,9 @@ HYBRID_WINDOW = 1000
 KEYWORD_WEIGHT = 2.0
 CONFIDENCE_SLOPE = 3.0
 # When at most NAMED_MAX titles hold every word typed, the query names a paper (someone
-# recalling a title): those works lead the hybrid list, the fused rest
-# follows. Near-topic papers from the vector list otherwise pushed the named one down
-# (docs/EVALUATION.md, works search, known item).
+# recalling a title): those works lead the hybrid list, the fused rest follows. Near-topic
+# papers from the vector list otherwise pushed the named one down (docs/EVALUATION.md,
+# works search, known item).
 NAMED_MAX = 3
 
 
@@ -86,8 +86,7 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
         kw_hits = R.hits(kw)
         fused = fuse_hits([kw_hits, R.hits(vec)], weights=(KEYWORD_WEIGHT, vector_weight(kw_hits)),
                           names=["keyword", "vector"])
-        fused = named_first(fused, [h["fields"]["id"][0] for h in R.hits(titled)]
-                            if R.total(titled) <= NAMED_MAX else [])
+        fused = named_first(fused, [R.hit_id(h) for h in R.hits(titled)] if R.total(titled) <= NAMED_MAX else [])
         found = fused[start:start + size]
         total = max(R.total(kw), len(fused))
     more = start + size < total and page < MAX_PAGE

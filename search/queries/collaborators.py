@@ -26,6 +26,8 @@ SEED_SOURCE = ["id", "name", "topics", "topic_labels", "collaborators", "collabo
                "embedding", "last_year"]
 CANDIDATE_SOURCE = [*RESEARCHER_LIST_SOURCE, "topics"]
 PAPER_SOURCE = ["id", "title", "year"]
+
+
 def excluded_ids(seed: Mapping[str, Any]) -> list[str]:
     """Self and everyone the seed has already written with."""
     ids = {seed["id"], *(seed.get("collaborator_ids") or []),
@@ -42,18 +44,17 @@ def content_body(seed: Mapping[str, Any], filters: Mapping[str, Any], k: int) ->
     """Nearest profiles by embedding; None when the seed has no vector."""
     if not seed.get("embedding"):
         return None
-    return {"size": k, **R.IDS_ONLY, "query": knn_clause(seed["embedding"], k, _flt(seed, filters))}
+    return {"size": k, **R.ids_only(), "query": knn_clause(seed["embedding"], k, _flt(seed, filters))}
 
 
-def topics_body(seed: Mapping[str, Any], index: str, filters: Mapping[str, Any],
-                size: int) -> dict | None:
+def topics_body(seed: Mapping[str, Any], filters: Mapping[str, Any], size: int) -> dict | None:
     """People sharing the seed's topics (each shared topic scores the same); None without
     topics. (A more_like_this on labels and titles beside it took 4x the time of the
     whole list and moved no figure of the evaluation: topics are a tie-breaker here.)"""
     if not seed.get("topics"):
         return None
     should = [{"constant_score": {"filter": {"term": {"topics": t}}, "boost": 1.0}} for t in seed["topics"]]
-    return {"size": size, **R.IDS_ONLY,
+    return {"size": size, **R.ids_only(),
             "query": {"bool": {"should": should, "minimum_should_match": 1,
                                "filter": [_flt(seed, filters)]}}}
 
@@ -63,8 +64,7 @@ def topics_body(seed: Mapping[str, Any], index: str, filters: Mapping[str, Any],
 # request cost more than every search in it. Full documents are read for the chosen few.
 def neighbours_body(ids: Sequence[str]) -> dict:
     """The seed's co-authors' own co-author ids and degree (for the graph step)."""
-    return {"size": len(ids), "stored_fields": "_none_",
-            "docvalue_fields": ["id", "collaborator_ids", "collaborators_count"],
+    return {"size": len(ids), **R.ids_only("collaborator_ids", "collaborators_count"),
             "query": {"ids": {"values": list(ids)}}}
 
 
@@ -83,7 +83,7 @@ def neighbours_from_hits(hits: Iterable[Mapping[str, Any]], names: Mapping[str, 
 def candidates_body(ids: Sequence[str], seed: Mapping[str, Any],
                     filters: Mapping[str, Any]) -> dict:
     """Which graph candidates pass the filters and exclusions, with their last active year."""
-    return {"size": len(ids), "stored_fields": "_none_", "docvalue_fields": ["id", "last_year"],
+    return {"size": len(ids), **R.ids_only("last_year"),
             "query": {"bool": {"filter": [{"ids": {"values": list(ids)}}, _flt(seed, filters)]}}}
 
 

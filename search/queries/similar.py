@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from search.results import IDS_ONLY
+from search.results import ids_only
 from search.queries.works import knn_clause, visible, work_filters
 
 MLT_FIELDS = ["title", "abstract"]
@@ -62,9 +62,9 @@ def similar_bodies(index: str, seed_ids: Sequence[str], vector: list[float] | No
     flt = visible(work_filters(filters or {}), must_not)
     bodies: dict[str, dict] = {}
     if vector is not None:
-        bodies["knn"] = {"size": window, **IDS_ONLY, "query": knn_clause(vector, window, flt)}
+        bodies["knn"] = {"size": window, **ids_only(), "query": knn_clause(vector, window, flt)}
     if seed_ids or text:
-        bodies["mlt"] = {"size": window, **IDS_ONLY,
+        bodies["mlt"] = {"size": window, **ids_only(),
                          "query": {"bool": {"must": [mlt_clause(index, seed_ids, unlike_ids, text)],
                                             "filter": [flt]}}}
     return bodies
@@ -78,14 +78,14 @@ def completion_bodies(bodies: Mapping[str, dict], missing: Mapping[str, Sequence
     if bodies.get("knn") and missing.get("knn"):
         ids = list(missing["knn"])
         vector = bodies["knn"]["query"]["knn"]["embedding"]["vector"]
-        out["knn"] = {"size": len(ids), **IDS_ONLY, "query": {"script_score": {
+        out["knn"] = {"size": len(ids), **ids_only(), "query": {"script_score": {
             "query": {"ids": {"values": ids}},
             "script": {"source": "knn_score", "lang": "knn",
                        "params": {"field": "embedding", "query_value": vector, "space_type": "cosinesimil"}}}}}
     if bodies.get("mlt") and missing.get("mlt"):
         ids = list(missing["mlt"])
         mlt = bodies["mlt"]["query"]["bool"]["must"][0]
-        out["mlt"] = {"size": len(ids), **IDS_ONLY,
+        out["mlt"] = {"size": len(ids), **ids_only(),
                       "query": {"bool": {"must": [mlt], "filter": [{"ids": {"values": ids}}]}}}
     return out
 

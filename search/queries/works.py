@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from search.results import ids_only
+
 LIST_SOURCE = ["id", "title", "year", "venue_names", "venue_ids", "authors.id", "authors.name",
                "topic_labels", "doi", "url", "type", "has_abstract"]
 KEYWORD_FIELDS = ["title^3", "abstract", "topic_labels", "venue_names"]
@@ -85,7 +87,7 @@ def keyword_body(q: str | None, filters: Mapping[str, Any] | None = None, *, fro
 
 def title_match_body(q: str, filters: Mapping[str, Any] | None = None, *, size: int) -> dict:
     """The works whose title holds every word of `q` (ids only; the total counts up to size)."""
-    return {"size": size, "stored_fields": "_none_", "docvalue_fields": ["id"], "track_total_hits": size,
+    return {"size": size, **ids_only(), "track_total_hits": size,
             "query": {"bool": {"must": [{"match": {"title": {"query": q, "operator": "and"}}}],
                                "filter": [visible(work_filters(filters or {}))]}}}
 

@@ -228,12 +228,12 @@ def test_content_body_is_knn_with_exclusions_inside():
 
 
 def test_topics_body_scores_shared_topics_ids_only():
-    body = C.topics_body(SEED, "researchers-v1-x", {}, 20)
+    body = C.topics_body(SEED, {}, 20)
     should = body["query"]["bool"]["should"]
     assert should == [{"constant_score": {"filter": {"term": {"topics": "t1"}}, "boost": 1.0}},
                       {"constant_score": {"filter": {"term": {"topics": "t2"}}, "boost": 1.0}}]
     assert body["stored_fields"] == "_none_" and body["docvalue_fields"] == ["id"]
-    assert C.topics_body({**SEED, "topics": []}, "researchers-v1-x", {}, 20) is None
+    assert C.topics_body({**SEED, "topics": []}, {}, 20) is None
     assert body["query"]["bool"]["filter"][0]["bool"]["must_not"] == [{"ids": {"values": ["r0", "r1", "r2", "r3"]}}]
 
 
