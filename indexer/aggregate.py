@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from indexer.trust import trust_score
+from domain.trust import trust_score
 
 RECENT_TITLES = 10
 MAX_COLLABORATORS = 100  # listed in full detail; collaborator_ids stays complete

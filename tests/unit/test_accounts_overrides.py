@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.trust import trust_score
+from domain.trust import trust_score
 from web.accounts.models import Correction, utcnow
 from web.accounts.overrides import (Overrides, OwnerState, _fold, apply_overrides, apply_state,
                                     apply_work_overrides, work_author_ids)

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.trust import trust_score
 from indexer.aggregate import Aggregator, _pack, _unpack, initials, work_document
 from indexer.records import validate_work
 from indexer.sources.acl import AnthologySource
-from indexer.trust import trust_score
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.trust import band_for, level_for, trust_score
+from domain.trust import band_for, level_for, trust_score
 
 pytestmark = pytest.mark.unit
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from indexer.trust import trust_score
+from domain.trust import trust_score
 from peerscope.config import Settings
 from web.accounts import db
 from web.accounts.models import Claim, Correction, Follow
