@@ -14,12 +14,12 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from domain.names import initials
 from domain.trust import trust_score
 
 RECENT_TITLES = 10
 MAX_COLLABORATORS = 100  # listed in full detail; collaborator_ids stays complete
 _SPACES = re.compile(r"\s+")
-_NAME_PARTS = re.compile(r"[\s\-]+")
 
 
 def _norm(text: str | None) -> str:
@@ -56,18 +56,6 @@ def work_document(record: Mapping[str, Any]) -> dict[str, Any]:
         "has_abstract": len(abstract or "") > 50,
         "hidden": bool(record.get("hidden")),
     }
-
-
-def initials(first: str, last: str) -> list[str]:
-    """Citation-style forms: "S. Hu", "S Hu", "Hu S" (and "M. T. Pilehvar", "M. Pilehvar")."""
-    letters = [p[0] for p in _NAME_PARTS.split(first) if p]
-    if not letters or not last:
-        return []
-    forms = []
-    for use in (letters, letters[:1]) if len(letters) > 1 else (letters,):
-        forms += [" ".join(f"{c}." for c in use) + f" {last}", " ".join(use) + f" {last}",
-                  f"{last} {''.join(use)}"]
-    return list(dict.fromkeys(forms))
 
 
 # Co-author edges are the bulk of memory (~millions of pairs), so each one is a single int:

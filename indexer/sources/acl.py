@@ -7,7 +7,6 @@ collection file into validated work records plus rejects; it never raises on bad
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import yaml
 from lxml import etree
 
+from domain.names import full_name, slugify
 from indexer.records import Reject, validate_work
 
 try:  # the C loader is ~10x faster on the 3.7k-entry name file
@@ -26,29 +26,10 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 ANTHOLOGY_URL = "https://aclanthology.org/{}/"
 _OLDSTYLE_COLLECTION = re.compile(r"^[A-Z]\d\d$")  # e.g. P05, W09
 _ORCID_IN = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dXx])")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_NON_WORD = re.compile(r"[\W_]+")
-# Letters NFKD cannot decompose; folded the way the Anthology's own ids spell them.
-_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss",
-                       "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ł": "l",
-                       "Ł": "L", "ı": "i"})
 
 
 def normalise_space(text: str | None) -> str:
     return " ".join(text.split()) if text else ""
-
-
-def slugify(text: str) -> str:
-    """Strip accents, lowercase, non-[a-z0-9] -> '-': "Shengding Hu" -> "shengding-hu".
-
-    Names with no Latin letters at all (some CCL authors are listed only in Chinese script)
-    would fold to nothing; they keep their own letters instead: "国江 周" -> "国江-周".
-    """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD).lower())
-    # Drop accents only; other symbols (’, CJK...) separate words like any punctuation.
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    slug = _NON_ALNUM.sub("-", bare).strip("-")
-    return slug or _NON_WORD.sub("-", text.casefold()).strip("-")
 
 
 def element_text(el: Any) -> str | None:
@@ -115,10 +96,6 @@ class Person:
     @property
     def name(self) -> str:
         return full_name(self.first, self.last)
-
-
-def full_name(first: str, last: str) -> str:
-    return f"{first} {last}".strip()
 
 
 class PersonIndex:

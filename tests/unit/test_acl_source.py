@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.records import Reject
-from indexer.sources.acl import (AnthologySource, PersonIndex, anthology_id, clean_affiliation,
-                                 slugify)
+from indexer.sources.acl import AnthologySource, PersonIndex, anthology_id, clean_affiliation
 
 pytestmark = pytest.mark.unit
 
@@ -255,16 +254,6 @@ def test_person_index_tolerates_odd_entries_and_keeps_homonyms_apart():
     pid, person = index.resolve("Wei", "Ai", None)  # ambiguous: the plain slug, which has an entry
     assert pid == "wei-ai" and person.orcid == "0000-0001-2345-6789"
     assert index.resolve("Wei", "Ai", "wei-ai-umich")[0] == "wei-ai-umich"
-
-
-@pytest.mark.parametrize("text, slug", [
-    ("Shengding Hu", "shengding-hu"), ("Martine Adda-Decker", "martine-adda-decker"),
-    ("Eşref Adalı", "esref-adali"), ("Ahmed AbuRa’ed", "ahmed-abura-ed"),
-    ("  Jörg  Tiedemann ", "jorg-tiedemann"), ("Łukasz Kaiser", "lukasz-kaiser"),
-    ("İsmail Çelik", "ismail-celik"), ("Anders Søgaard", "anders-sogaard"),
-])
-def test_slugify(text, slug):
-    assert slugify(text) == slug
 
 
 @pytest.mark.parametrize("text, cleaned", [

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.trust import trust_score
-from indexer.aggregate import Aggregator, _pack, _unpack, initials, work_document
+from indexer.aggregate import Aggregator, _pack, _unpack, work_document
 from indexer.records import validate_work
 from indexer.sources.acl import AnthologySource
 
@@ -158,12 +158,6 @@ def test_names_variants_initials_and_orcid():
     assert doc["variants"] == ["José I. Abreu", "Jose I. Abreu", "José Abreu", "J. Abreu"]
     assert doc["orcid"] == "0000-0001-5717-4210" and doc["has_orcid"] is True
     assert doc["initials"] == ["J. I. Abreu", "J I Abreu", "Abreu JI", "J. Abreu", "J Abreu", "Abreu J"]
-
-
-def test_initials():
-    assert initials("Shengding", "Hu") == ["S. Hu", "S Hu", "Hu S"]
-    assert initials("Woo-Jong", "Ryu")[:3] == ["W. J. Ryu", "W J Ryu", "Ryu WJ"]
-    assert initials("", "Sukhada") == []
 
 
 def test_same_person_twice_on_a_paper_counts_once_and_is_not_their_own_collaborator():

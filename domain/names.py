@@ -1,0 +1,46 @@
+"""Name forms shared by the indexer, search and evaluation: folding, slugs, full names, initials.
+
+Pure functions of their arguments. Person ids are slugs of full names (`slugify`), which is
+also how the Anthology assigns ids to people it has no entry for.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_NON_WORD = re.compile(r"[\W_]+")
+_NAME_PARTS = re.compile(r"[\s\-]+")
+# Letters NFKD cannot decompose; folded the way the Anthology's own ids spell them.
+_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss",
+                       "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ł": "l",
+                       "Ł": "L", "ı": "i"})
+
+
+def slugify(text: str) -> str:
+    """Strip accents, lowercase, non-[a-z0-9] -> '-': "Shengding Hu" -> "shengding-hu".
+
+    Names with no Latin letters at all (some CCL authors are listed only in Chinese script)
+    would fold to nothing; they keep their own letters instead: "国江 周" -> "国江-周".
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD).lower())
+    # Drop accents only; other symbols (’, CJK...) separate words like any punctuation.
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    slug = _NON_ALNUM.sub("-", bare).strip("-")
+    return slug or _NON_WORD.sub("-", text.casefold()).strip("-")
+
+
+def full_name(first: str, last: str) -> str:
+    return f"{first} {last}".strip()
+
+
+def initials(first: str, last: str) -> list[str]:
+    """Citation-style forms: "S. Hu", "S Hu", "Hu S" (and "M. T. Pilehvar", "M. Pilehvar")."""
+    letters = [p[0] for p in _NAME_PARTS.split(first) if p]
+    if not letters or not last:
+        return []
+    forms = []
+    for use in (letters, letters[:1]) if len(letters) > 1 else (letters,):
+        forms += [" ".join(f"{c}." for c in use) + f" {last}", " ".join(use) + f" {last}",
+                  f"{last} {''.join(use)}"]
+    return list(dict.fromkeys(forms))
