@@ -1,4 +1,5 @@
-"""Name forms shared by the indexer, search and evaluation: folding, slugs, full names, initials.
+"""Name forms shared by the indexer, search, the web side and evaluation: folding, slugs, full names,
+initials, splitting printed and typed names.
 
 Pure functions of their arguments. Person ids are slugs of full names (`slugify`), which is
 also how the Anthology assigns ids to people it has no entry for.
@@ -11,6 +12,10 @@ import unicodedata
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _NON_WORD = re.compile(r"[\W_]+")
 _NAME_PARTS = re.compile(r"[\s\-]+")
+# "S." / "S" / "S.D." / "S.-D." are initials, not names
+_INITIALS = re.compile(r"^(?:[^\W\d_]\.?-?)+$")
+_TOKEN = re.compile(r"[^\s,]+")
+PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ten", "ter"}
 # Letters NFKD cannot decompose; folded the way the Anthology's own ids spell them.
 _FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss",
                        "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ł": "l",
@@ -41,6 +46,50 @@ def initials(first: str, last: str) -> list[str]:
         return []
     forms = []
     for use in (letters, letters[:1]) if len(letters) > 1 else (letters,):
+        forms += [" ".join(f"{c}." for c in use) + f" {last}", " ".join(use) + f" {last}",
+                  f"{last} {''.join(use)}"]
+    return list(dict.fromkeys(forms))
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """("Noah A.", "Smith"); ("Ludwig", "van Beethoven"); a single word is a family name."""
+    words = name.split()
+    if len(words) <= 1:
+        return "", name.strip()
+    cut = len(words) - 1
+    while cut > 1 and words[cut - 1].lower() in PARTICLES:
+        cut -= 1
+    return " ".join(words[:cut]), " ".join(words[cut:])
+
+
+def name_tokens(q: str) -> list[str]:
+    """The words of a typed name: split on spaces and commas ("Hu, S." -> ["Hu", "S."])."""
+    return _TOKEN.findall(q)
+
+
+def split_initials(q: str) -> tuple[list[str], list[str]]:
+    """Split a name query into (initial letters, other tokens).
+
+    "S. Hu" -> (["s"], ["Hu"]); "S.D. Hu" -> (["s", "d"], ["Hu"]).
+    A token counts as initials only when it has at most one letter per dot.
+    """
+    letters: list[str] = []
+    words: list[str] = []
+    for tok in name_tokens(q):
+        core = tok.replace(".", "").replace("-", "")
+        if _INITIALS.match(tok) and (len(core) == 1 or tok.count(".") >= len(core)):
+            letters.extend(c.lower() for c in core)
+        else:
+            words.append(tok)
+    return letters, words
+
+
+def citation_forms(letters: list[str], last: str) -> list[str]:
+    """The citation forms the indexer stores in `initials` ("S. Hu", "S Hu", "Hu S";
+    with several initials also the first alone), so a typed form matches exactly.
+    The keyword normalizer lowercases and folds both sides."""
+    forms: list[str] = []
+    for use in ((letters, letters[:1]) if len(letters) > 1 else (letters,)):
         forms += [" ".join(f"{c}." for c in use) + f" {last}", " ".join(use) + f" {last}",
                   f"{last} {''.join(use)}"]
     return list(dict.fromkeys(forms))

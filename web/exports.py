@@ -10,9 +10,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from domain.names import split_name
+
 ANTHOLOGY = "https://aclanthology.org/{id}/"
 Names = Mapping[str, tuple[str, str]]
-PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ten", "ter"}
 MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september",
      "october", "november", "december"], start=1)}
@@ -29,17 +30,6 @@ def bibtex_escape(text: str | None) -> str:
     """Escape the characters that are special to (La)TeX; one line, no control characters."""
     clean = " ".join(str(text or "").split())
     return _BIBTEX_RE.sub(lambda m: _BIBTEX_SPECIAL[m.group(0)], clean)
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """("Noah A.", "Smith"); ("Ludwig", "van Beethoven"); a single word is a family name."""
-    words = name.split()
-    if len(words) <= 1:
-        return "", name.strip()
-    cut = len(words) - 1
-    while cut > 1 and words[cut - 1].lower() in PARTICLES:
-        cut -= 1
-    return " ".join(words[:cut]), " ".join(words[cut:])
 
 
 def author_names(work: Mapping[str, Any], names: Names | None = None) -> list[tuple[str, str]]:

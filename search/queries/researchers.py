@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from domain.names import citation_forms, name_tokens, split_initials
+
 # What a result list shows; vectors and long arrays stay on the server.
 LIST_SOURCE = ["id", "name", "current_affiliation", "works_count", "first_year", "last_year",
                "topic_labels", "orcid", "has_orcid", "venues", "collaborators_count", "trust.band"]
@@ -20,37 +22,6 @@ FACETS = {
     "venues": {"terms": {"field": "venues", "size": FACET_SIZE}},
     "has_orcid": {"terms": {"field": "has_orcid", "size": 2}},
 }
-# "S." / "S" / "S.D." / "S.-D." are initials, not names
-_INITIALS = re.compile(r"^(?:[^\W\d_]\.?-?)+$")
-_TOKEN = re.compile(r"[^\s,]+")
-
-
-def split_name(q: str) -> tuple[list[str], list[str]]:
-    """Split a name query into (initial letters, other tokens).
-
-    "S. Hu" -> (["s"], ["Hu"]); "S.D. Hu" -> (["s", "d"], ["Hu"]).
-    A token counts as initials only when it has at most one letter per dot.
-    """
-    letters: list[str] = []
-    words: list[str] = []
-    for tok in _TOKEN.findall(q):
-        core = tok.replace(".", "").replace("-", "")
-        if _INITIALS.match(tok) and (len(core) == 1 or tok.count(".") >= len(core)):
-            letters.extend(c.lower() for c in core)
-        else:
-            words.append(tok)
-    return letters, words
-
-
-def initials_forms(letters: list[str], last: str) -> list[str]:
-    """The citation forms the indexer stores in `initials` ("S. Hu", "S Hu", "Hu S";
-    with several initials also the first alone), so a typed form matches exactly.
-    The keyword normalizer lowercases and folds both sides."""
-    forms: list[str] = []
-    for use in ((letters, letters[:1]) if len(letters) > 1 else (letters,)):
-        forms += [" ".join(f"{c}." for c in use) + f" {last}", " ".join(use) + f" {last}",
-                  f"{last} {''.join(use)}"]
-    return list(dict.fromkeys(forms))
 
 
 def _initials_clause(letters: list[str], words: list[str]) -> dict | None:
@@ -60,7 +31,7 @@ def _initials_clause(letters: list[str], words: list[str]) -> dict | None:
         return None
     last = " ".join(words)
     return {"bool": {"should": [
-        {"terms": {"initials": initials_forms(letters, last.lower())}},
+        {"terms": {"initials": citation_forms(letters, last.lower())}},
         {"bool": {"must": [{"match": {"last_name": {"query": last, "fuzziness": "AUTO",
                                                     "prefix_length": 1, "operator": "and"}}}],
                   "filter": [{"prefix": {"first_name": {"value": letters[0]}}}]}},
@@ -84,8 +55,8 @@ def name_query(q: str) -> dict:
     - affiliation, topics, recent titles: people by what/where, lower boosts.
     Diacritics are folded by the analyzers on both sides.
     """
-    letters, words = split_name(q)
-    tokens = _TOKEN.findall(q)
+    letters, words = split_initials(q)
+    tokens = name_tokens(q)
     should: list[dict] = [
         {"multi_match": {"query": q, "fields": ["name^4", "variants^3"], "type": "best_fields",
                          "operator": "and", "fuzziness": "AUTO", "prefix_length": 1,

@@ -1,9 +1,9 @@
-"""Name forms: person slugs and citation initials."""
+"""Name forms: person slugs, citation initials, splitting printed and typed names."""
 from __future__ import annotations
 
 import pytest
 
-from domain.names import initials, slugify
+from domain.names import citation_forms, initials, slugify, split_initials, split_name
 
 pytestmark = pytest.mark.unit
 
@@ -22,3 +22,28 @@ def test_initials():
     assert initials("Shengding", "Hu") == ["S. Hu", "S Hu", "Hu S"]
     assert initials("Woo-Jong", "Ryu")[:3] == ["W. J. Ryu", "W J Ryu", "Ryu WJ"]
     assert initials("", "Sukhada") == []
+
+
+def test_citation_forms_match_the_indexed_initials():
+    assert citation_forms(["s"], "hu") == ["s. hu", "s hu", "hu s"]
+    assert citation_forms(["m", "t"], "pilehvar") == [
+        "m. t. pilehvar", "m t pilehvar", "pilehvar mt", "m. pilehvar", "m pilehvar", "pilehvar m"]
+
+
+@pytest.mark.parametrize("q, letters, words", [
+    ("S. Hu", ["s"], ["Hu"]),
+    ("S Hu", ["s"], ["Hu"]),
+    ("S.D. Hu", ["s", "d"], ["Hu"]),
+    ("Hu, S.", ["s"], ["Hu"]),
+    ("Shengding Hu", [], ["Shengding", "Hu"]),
+    ("Hu", [], ["Hu"]),
+    ("J.R.R. Tolkien", ["j", "r", "r"], ["Tolkien"]),
+])
+def test_split_initials(q, letters, words):
+    assert split_initials(q) == (letters, words)
+
+
+def test_split_name_keeps_particles_with_the_family_name():
+    assert split_name("Noah A. Smith") == ("Noah A.", "Smith")
+    assert split_name("Ludwig van Beethoven") == ("Ludwig", "van Beethoven")
+    assert split_name("Plato") == ("", "Plato")

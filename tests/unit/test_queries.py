@@ -20,19 +20,6 @@ def clauses(query: dict) -> list[dict]:
 
 # ---- researchers --------------------------------------------------------------
 
-@pytest.mark.parametrize("q, letters, words", [
-    ("S. Hu", ["s"], ["Hu"]),
-    ("S Hu", ["s"], ["Hu"]),
-    ("S.D. Hu", ["s", "d"], ["Hu"]),
-    ("Hu, S.", ["s"], ["Hu"]),
-    ("Shengding Hu", [], ["Shengding", "Hu"]),
-    ("Hu", [], ["Hu"]),
-    ("J.R.R. Tolkien", ["j", "r", "r"], ["Tolkien"]),
-])
-def test_split_name(q, letters, words):
-    assert R.split_name(q) == (letters, words)
-
-
 def test_name_query_forgives_typos_and_reordering():
     should = clauses(R.name_query("Shengdng Hu"))
     assert should[0] == {"multi_match": {
@@ -46,12 +33,6 @@ def test_name_query_forgives_typos_and_reordering():
     assert {"multi_match": {"query": "Shengdng Hu", "fields": ["name.prefix^1.5", "variants.prefix"],
                             "type": "best_fields", "operator": "and"}} in should
     assert R.name_query("x")["bool"]["minimum_should_match"] == 1
-
-
-def test_initials_forms_match_the_indexed_citation_forms():
-    assert R.initials_forms(["s"], "hu") == ["s. hu", "s hu", "hu s"]
-    assert R.initials_forms(["m", "t"], "pilehvar") == [
-        "m. t. pilehvar", "m t pilehvar", "pilehvar mt", "m. pilehvar", "m pilehvar", "pilehvar m"]
 
 
 def test_name_query_with_initials_requires_last_name_and_agreeing_initials():
