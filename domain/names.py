@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -22,16 +23,29 @@ _FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe",
                        "Ł": "L", "ı": "i"})
 
 
+def _bare(text: str) -> str:
+    """`text` decomposed (NFKD) without its combining marks: accents dropped, letters kept."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def strip_accents(text: str) -> str:
+    """"Anders Søgaard" -> "Anders Sogaard", "Jörg" -> "Jorg": the name as typed without diacritics."""
+    return unicodedata.normalize("NFC", _bare(text.translate(_FOLD)))
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents ("Müller" -> "muller"): two spellings that fold alike are one name."""
+    return strip_accents(text).casefold()
+
+
 def slugify(text: str) -> str:
     """Strip accents, lowercase, non-[a-z0-9] -> '-': "Shengding Hu" -> "shengding-hu".
 
     Names with no Latin letters at all (some CCL authors are listed only in Chinese script)
     would fold to nothing; they keep their own letters instead: "国江 周" -> "国江-周".
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD).lower())
     # Drop accents only; other symbols (’, CJK...) separate words like any punctuation.
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    slug = _NON_ALNUM.sub("-", bare).strip("-")
+    slug = _NON_ALNUM.sub("-", _bare(text.translate(_FOLD).lower())).strip("-")
     return slug or _NON_WORD.sub("-", text.casefold()).strip("-")
 
 
@@ -39,16 +53,15 @@ def full_name(first: str, last: str) -> str:
     return f"{first} {last}".strip()
 
 
+def variants(spellings: Iterable[str]) -> list[str]:
+    """The distinct non-empty spellings of a name, first seen first."""
+    return list(dict.fromkeys(s for s in spellings if s))
+
+
 def initials(first: str, last: str) -> list[str]:
     """Citation-style forms: "S. Hu", "S Hu", "Hu S" (and "M. T. Pilehvar", "M. Pilehvar")."""
     letters = [p[0] for p in _NAME_PARTS.split(first) if p]
-    if not letters or not last:
-        return []
-    forms = []
-    for use in (letters, letters[:1]) if len(letters) > 1 else (letters,):
-        forms += [" ".join(f"{c}." for c in use) + f" {last}", " ".join(use) + f" {last}",
-                  f"{last} {''.join(use)}"]
-    return list(dict.fromkeys(forms))
+    return citation_forms(letters, last) if letters and last else []
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -85,9 +98,10 @@ def split_initials(q: str) -> tuple[list[str], list[str]]:
 
 
 def citation_forms(letters: list[str], last: str) -> list[str]:
-    """The citation forms the indexer stores in `initials` ("S. Hu", "S Hu", "Hu S";
-    with several initials also the first alone), so a typed form matches exactly.
-    The keyword normalizer lowercases and folds both sides."""
+    """The citation forms of initial `letters` and a last name ("S. Hu", "S Hu", "Hu S"; with
+    several initials also the first alone): what a researcher document stores in `initials`,
+    and what a typed "S. Hu" is matched against exactly (the engine's keyword normalizer
+    lowercases and folds both sides)."""
     forms: list[str] = []
     for use in ((letters, letters[:1]) if len(letters) > 1 else (letters,)):
         forms += [" ".join(f"{c}." for c in use) + f" {last}", " ".join(use) + f" {last}",

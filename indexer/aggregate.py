@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from domain.names import initials
+from domain.names import full_name, initials, variants
 from domain.trust import trust_score
 
 RECENT_TITLES = 10
@@ -145,7 +145,7 @@ class Aggregator:
     def researchers(self) -> Iterator[dict[str, Any]]:
         """One researcher document per person, in first-seen order."""
         # Every collaborator entry needs a display name: work each one out once.
-        names = {pid: " ".join(p.display()).strip() for pid, p in self._people.items()}
+        names = {pid: full_name(*p.display()) for pid, p in self._people.items()}
         for pid, person in self._people.items():
             yield self._document(pid, person, names.__getitem__)
 
@@ -155,9 +155,7 @@ class Aggregator:
 
     def _document(self, pid: str, p: _Person, name_of: Callable[[str], str]) -> dict[str, Any]:
         first, last = p.display()
-        name = f"{first} {last}".strip()
-        variants = [name, *(f"{f} {la}".strip() for f, la in p.names), *p.spellings,
-                    *self.known_variants.get(pid, ())]
+        name = full_name(first, last)
         affiliations = sorted(p.affiliations.values(), key=lambda e: (e[1], e[2], e[0]))
         current = max(affiliations, key=lambda e: (e[2], e[3]))[0] if affiliations else None
         collaborators = sorted(
@@ -170,7 +168,8 @@ class Aggregator:
             "first_name": first,
             "last_name": last,
             "initials": initials(first, last),
-            "variants": list(dict.fromkeys(v for v in variants if v)),
+            "variants": variants([name, *(full_name(f, la) for f, la in p.names), *p.spellings,
+                                  *self.known_variants.get(pid, ())]),
             "orcid": p.orcid,
             "has_orcid": p.orcid is not None,
             "current_affiliation": current,
@@ -201,5 +200,4 @@ class Aggregator:
         return doc
 
     def _name_of(self, pid: str) -> str:
-        first, last = self._people[pid].display()
-        return f"{first} {last}".strip()
+        return full_name(*self._people[pid].display())
