@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import math
 import random
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from domain.names import fold, strip_accents
 from peerscope.config import Settings
 from search import results as R
 from search.queries import researchers as Q
@@ -31,17 +31,6 @@ KINDS = ("exact", "typo", "initials", "reordered", "prefix", "no_diacritics")
 SYSTEMS = ("product", "match", "fuzzy")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 BATCH = 50
-
-
-def fold(text: str) -> str:
-    """Lowercase without combining marks ("Müller" -> "muller")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def strip_diacritics(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def one_edit(word: str, rng: random.Random) -> str:
@@ -75,7 +64,7 @@ def queries_for(person: Mapping[str, Any], seed: int = 0) -> dict[str, str]:
         out["initials"] = f"{first[0].upper()}. {last}"
     if len(last) >= 4:
         out["prefix"] = f"{first} {last[:max(2, math.ceil(len(last) / 2))]}"
-    plain = strip_diacritics(name)
+    plain = strip_accents(name)
     if plain != name:
         out["no_diacritics"] = plain
     return out
@@ -119,7 +108,7 @@ def run(settings: Settings, n: int = 300, seed: int = 0) -> dict[str, Any]:
     by_id = {p["id"]: p for p in people}
     base = deterministic_sample([p["id"] for p in people], n, seed)
     accented = deterministic_sample([p["id"] for p in people
-                                     if strip_diacritics(p.get("name") or "") != (p.get("name") or "")], n, seed)
+                                     if strip_accents(p.get("name") or "") != (p.get("name") or "")], n, seed)
     cases: list[tuple[str, str, set[str]]] = []  # (kind, query, relevant ids)
     for pid, kinds in ((pid, KINDS[:-1]) for pid in base):
         qs = queries_for(by_id[pid], seed)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.names import citation_forms, initials, slugify, split_initials, split_name
+from domain.names import citation_forms, fold, initials, slugify, split_initials, split_name, strip_accents
 
 pytestmark = pytest.mark.unit
 
@@ -16,6 +16,12 @@ pytestmark = pytest.mark.unit
 ])
 def test_slugify(text, slug):
     assert slugify(text) == slug
+
+
+def test_folding_also_covers_letters_without_a_decomposition():
+    assert strip_accents("Paweł Kamocki") == "Pawel Kamocki" and strip_accents("Jörg") == "Jorg"
+    assert fold("Anders SØGAARD") == "anders sogaard" and fold("Þorsteinn") == "thorsteinn"
+    assert fold("国江 周") == "国江 周"
 
 
 def test_initials():
