@@ -6,6 +6,7 @@ import pytest
 from test_accounts_support import (SEED_PERSON, SEED_WORK, Browser, accounts_index, app,  # noqa: F401
                                    app_settings, claim_and_approve, new_email, people, run_jobs)
 
+from domain.corrections import RESEARCHER_FIELDS, apply_overrides
 from web.accounts import db, overrides
 from web.accounts.models import Claim
 
@@ -126,8 +127,8 @@ def test_the_full_build_applies_the_same_owner_state(app, app_settings, people, 
 
     loaded = overrides.load_overrides(app_settings)
     source = _doc(client, indexed_sample, "researchers", SEED_PERSON)  # as the build writes it
-    rebuilt = overrides.apply_overrides(dict(source), loaded)
-    for key in overrides.RESEARCHER_FIELDS:
+    rebuilt = apply_overrides(dict(source), loaded)
+    for key in RESEARCHER_FIELDS:
         assert rebuilt.get(key) == live.get(key), key
     assert rebuilt["followers_count"] == 1
     rebuilt_works = list(loaded.works([_doc(client, indexed_sample, "works", w) for w in (SEED_WORK, other_work)]))

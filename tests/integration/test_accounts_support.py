@@ -59,10 +59,10 @@ def app_settings(accounts_index, tmp_path, monkeypatch):
 
 def restore_index(client, pristine, target) -> None:
     """Put back, from the untouched shared sample, every document this test's store touched."""
+    from domain.corrections import WORK_KINDS
     from web.accounts import db
     from web.accounts.jobs import WRITTEN
     from web.accounts.models import Correction, SyncEvent
-    from web.accounts.overrides import WORK_KINDS
 
     with db.session_for(target.accounts_database_url) as s:
         rids = {e.researcher_id for e in s.query(SyncEvent)}

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.corrections import (Overrides, OwnerState, apply_overrides, apply_state, apply_work_overrides,
+                                fold_corrections, work_author_ids)
 from domain.trust import trust_score
 from web.accounts.models import Correction, utcnow
-from web.accounts.overrides import (Overrides, OwnerState, _fold, apply_overrides, apply_state,
-                                    apply_work_overrides, work_author_ids)
 
 pytestmark = pytest.mark.unit
 
@@ -63,7 +63,7 @@ def test_folding_corrections_for_a_build_keeps_only_active_ones():
             _row("hide_work", "w2"), _row("hide_work", "w3", undone=True), _row("attach_work", "w9", undone=True),
             _row("open_to_collaborate", True, False)]
     state = OwnerState()
-    _fold(state, rows, live=False)
+    fold_corrections(state, rows, live=False)
     assert state.affiliation == "A" and state.open_to_collaborate is True
     assert state.hide == {"w2"} and state.attach == [] and state.restore == set() and state.drop == set()
 
@@ -72,7 +72,7 @@ def test_folding_for_a_live_document_restores_what_was_undone():
     rows = [_row("affiliation", "A", "Old U", undone=True), _row("open_to_collaborate", True, False, undone=True),
             _row("hide_work", "w3", undone=True), _row("attach_work", "w9", undone=True)]
     state = OwnerState()
-    _fold(state, rows, live=True)
+    fold_corrections(state, rows, live=True)
     assert state.affiliation == "Old U" and state.open_to_collaborate is False
     assert state.restore == {"w3"} and state.drop == {"w9"}
     doc = apply_state(_doc(current_affiliation="A", work_ids=["w1", "w9"]), state)

@@ -25,11 +25,12 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from domain.corrections import RESEARCHER_FIELDS, WORK_KINDS, apply_state, work_author_ids
 from peerscope.config import Settings, load_settings
 from search.client import make_client
 from web.accounts import db
 from web.accounts.models import Correction, SyncEvent, utcnow
-from web.accounts.overrides import RESEARCHER_FIELDS, WORK_KINDS, apply_state, read_overrides, work_author_ids
+from web.accounts.overrides import read_overrides
 
 log = logging.getLogger(__name__)
 JOB_TIMEOUT_S = 120
