@@ -48,6 +48,18 @@ class Overrides:
     researchers_state: dict[str, OwnerState] = field(default_factory=dict)
     works_change: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # wid -> {remove, add}
 
+    @classmethod
+    def of(cls, states: dict[str, OwnerState]) -> Overrides:
+        """The overrides of these researchers' states: each work gains or loses the owners
+        whose active corrections attach or hide it."""
+        out = cls(researchers_state=states)
+        for rid, state in states.items():
+            for wid in state.hide:
+                out.works_change.setdefault(wid, {"remove": set(), "add": set()})["remove"].add(rid)
+            for wid in state.attach:
+                out.works_change.setdefault(wid, {"remove": set(), "add": set()})["add"].add(rid)
+        return out
+
     def __len__(self) -> int:
         return len(self.researchers_state) + len(self.works_change)
 

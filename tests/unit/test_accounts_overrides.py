@@ -87,3 +87,9 @@ def test_work_author_ids_come_from_the_record_plus_the_owners():
     assert apply_work_overrides(dict(work), overrides)["author_ids"] == ["a"]
     assert apply_work_overrides(dict(work, id="w2"), overrides)["author_ids"] == ["a", "r1"]
     assert [d["author_ids"] for d in overrides.works([dict(work)])] == [["a"]]
+
+
+def test_overrides_of_states_give_each_work_the_owners_who_hide_or_attach_it():
+    overrides = Overrides.of({"r1": OwnerState(hide={"w1"}, attach=["w2"]), "r2": OwnerState(attach=["w1"])})
+    assert overrides.works_change == {"w1": {"remove": {"r1"}, "add": {"r2"}}, "w2": {"remove": set(), "add": {"r1"}}}
+    assert len(overrides) == 4

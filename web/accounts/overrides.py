@@ -24,8 +24,7 @@ def read_overrides(session, researcher_ids: list[str] | None = None, live: bool 
     def only(q, column):
         return q if researcher_ids is None else q.where(column.in_(researcher_ids))
 
-    out = Overrides()
-    states = out.researchers_state
+    states: dict[str, OwnerState] = {}
     for rid, n in session.execute(only(select(Follow.researcher_id, func.count()), Follow.researcher_id)
                                   .group_by(Follow.researcher_id)):
         states.setdefault(rid, OwnerState()).followers = n
@@ -40,12 +39,7 @@ def read_overrides(session, researcher_ids: list[str] | None = None, live: bool 
     if researcher_ids is not None:  # a synced profile that lost its last follower or claim
         for rid in researcher_ids:
             states.setdefault(rid, OwnerState())
-    for rid, state in states.items():
-        for wid in state.hide:
-            out.works_change.setdefault(wid, {"remove": set(), "add": set()})["remove"].add(rid)
-        for wid in state.attach:
-            out.works_change.setdefault(wid, {"remove": set(), "add": set()})["add"].add(rid)
-    return out
+    return Overrides.of(states)
 
 
 def load_overrides(settings: Settings) -> Overrides:
