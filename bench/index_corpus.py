@@ -22,7 +22,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from indexer.cli import print_reconciliation, run_in_process
+from indexer.build import run_in_process
+from indexer.cli import print_reconciliation
 from search.embedder import Embedder, work_text
 from indexer.plan import Options, plan_files
 from indexer.sources.acl import AnthologySource

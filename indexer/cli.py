@@ -7,27 +7,19 @@ import time
 from dataclasses import replace
 
 import click
-from redis import Redis, RedisError
-from tqdm import tqdm
 
 from indexer import spool
+from indexer.build import reachable_redis, run_in_process
 from indexer.incremental import update_files
-from indexer.jobs import (BuildLocked, acquire_lock, enqueue_build, lock_key, new_build_id, publish_rejects,
-                          rejects_key, release_lock)
+from indexer.jobs import BuildLocked, enqueue_build, lock_key, rejects_key
 from indexer.plan import Options, plan_files
 from indexer.recovery import cleanup_option
-from indexer.stages import build_indexes, read_file
 from peerscope.config import Settings, load_settings
 
 
 def _settings(prefix: str | None) -> Settings:
     settings = load_settings()
     return replace(settings, index_prefix=prefix) if prefix else settings
-
-
-def _bar(label: str, total: int):
-    bar = tqdm(total=total, desc=label, unit="doc", dynamic_ncols=True, file=sys.stderr)
-    return bar.update
 
 
 def print_reconciliation(report: dict) -> None:
@@ -47,44 +39,6 @@ def print_reconciliation(report: dict) -> None:
         click.echo("time per step: " + ", ".join(f"{k} {v} s" for k, v in report["timings_s"].items()))
 
 
-def run_in_process(settings: Settings, options: Options, conn: Redis | None) -> dict:
-    tasks = plan_files(settings.data_dir, options)
-    build_id = new_build_id()
-    folder = spool.build_dir(settings, build_id)
-    if conn is not None:
-        acquire_lock(conn, settings, build_id)
-    try:
-        started = time.perf_counter()
-        # Progress in bytes of XML: collection files range from a few papers to thousands,
-        # so bytes give an honest rate and ETA where a count of files would not.
-        papers = 0
-        with tqdm(total=sum(t.path.stat().st_size for t in tasks), desc="reading + embedding", unit="B",
-                  unit_scale=True, dynamic_ncols=True, file=sys.stderr) as bar:
-            for task in tasks:
-                stats = read_file(settings, folder, task, options.year_from, options.year_to)
-                papers += stats["accepted"]
-                bar.set_postfix(papers=papers, refresh=False)
-                bar.update(task.path.stat().st_size)
-        read_s = round(time.perf_counter() - started, 1)
-        report = build_indexes(settings, folder, progress=_bar, reuse=not options.fresh)
-        report["timings_s"] = {"read + embed collection files": read_s, **report["timings_s"]}
-        if conn is not None:
-            publish_rejects(conn, settings, report["rejects"])
-        return report
-    finally:
-        if conn is not None:
-            release_lock(conn, settings, build_id)
-
-
-def _redis(settings: Settings) -> Redis | None:
-    conn = Redis.from_url(settings.redis_url, socket_connect_timeout=2)
-    try:
-        conn.ping()
-        return conn
-    except RedisError:
-        return None
-
-
 @click.command("index")
 @click.option("--sample", type=int, help="Index about this many papers (whole collections, newest first).")
 @click.option("--year-from", type=int, help="Only papers from this year on.")
@@ -98,7 +52,7 @@ def _redis(settings: Settings) -> Redis | None:
 def index_command(sample, year_from, year_to, files, prefix, fresh, use_queue, unlock) -> None:
     """Build the works and researchers indexes from the ACL Anthology (in-process by default)."""
     settings = _settings(prefix)
-    conn = _redis(settings)
+    conn = reachable_redis(settings)
     if unlock:
         if conn is None:
             sys.exit("error: Redis is not reachable")
@@ -136,7 +90,7 @@ def index_command(sample, year_from, year_to, files, prefix, fresh, use_queue, u
 def rejects_command(prefix, limit) -> None:
     """Show the records the last build set aside, with their reasons."""
     settings = _settings(prefix)
-    conn = _redis(settings)
+    conn = reachable_redis(settings)
     if conn is not None and conn.exists(rejects_key(settings)):
         items = [json.loads(x) for x in conn.lrange(rejects_key(settings), 0, -1)]
     else:

@@ -20,7 +20,7 @@ def sample_prefix(settings) -> str:
 
 def build_sample(client, settings):
     """Index the sample under sample_prefix(settings) unless it is already there."""
-    from indexer.cli import run_in_process
+    from indexer.build import run_in_process
     from indexer.plan import Options
 
     sample = replace(settings, index_prefix=sample_prefix(settings))
