@@ -9,7 +9,7 @@ keeps the record.
 
 Pure: reading the store is the accounts side's business (web/accounts/overrides.py); a full
 build, an incremental update and the sync job all apply the same `Overrides` with these
-functions, once per build:
+functions, once per build (`corrections` is a `Corrections`, below):
     overrides = corrections(settings)
     ... researcher_docs(...) -> overrides.researchers(...), work_docs(...) -> overrides.works(...)
 or, per document, `apply_overrides(doc, overrides)` / `apply_work_overrides(doc, overrides)`.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from domain.trust import trust_score
 
@@ -70,6 +70,20 @@ class Overrides:
     def works(self, docs: Iterable[dict]) -> Iterator[dict]:
         for doc in docs:
             yield apply_work_overrides(doc, self)
+
+
+class Corrections(Protocol):
+    """Where a build gets the owners' corrections: called once per build with its settings.
+
+    The indexer takes one and never knows the store behind it; the composition root (the
+    `peerscope` command) hands it the accounts store's loader."""
+
+    def __call__(self, settings: Any, /) -> Overrides: ...
+
+
+def no_corrections(settings: Any, /) -> Overrides:
+    """Corrections of a build without an accounts store: none, every document as its source gives it."""
+    return Overrides()
 
 
 def apply_state(doc: dict[str, Any], s: OwnerState) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import time
 from redis import Redis, RedisError
 from tqdm import tqdm
 
+from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.jobs import acquire_lock, new_build_id, publish_rejects, release_lock
 from indexer.plan import Options, plan_files
@@ -22,9 +23,11 @@ def _bar(label: str, total: int):
     return bar.update
 
 
-def run_in_process(settings: Settings, options: Options, conn: Redis | None) -> dict:
-    """Build the indexes `options` ask for; holds the reindex lock and publishes the rejects
-    when `conn` is given. Returns the reconciliation report."""
+def run_in_process(settings: Settings, options: Options, conn: Redis | None,
+                   corrections: Corrections = no_corrections) -> dict:
+    """Build the indexes `options` ask for, with the owners' corrections `corrections` gives;
+    holds the reindex lock and publishes the rejects when `conn` is given. Returns the
+    reconciliation report."""
     tasks = plan_files(settings.data_dir, options)
     build_id = new_build_id()
     folder = spool.build_dir(settings, build_id)
@@ -43,7 +46,7 @@ def run_in_process(settings: Settings, options: Options, conn: Redis | None) -> 
                 bar.set_postfix(papers=papers, refresh=False)
                 bar.update(task.path.stat().st_size)
         read_s = round(time.perf_counter() - started, 1)
-        report = build_indexes(settings, folder, progress=_bar, reuse=not options.fresh)
+        report = build_indexes(settings, folder, progress=_bar, reuse=not options.fresh, corrections=corrections)
         report["timings_s"] = {"read + embed collection files": read_s, **report["timings_s"]}
         if conn is not None:
             publish_rejects(conn, settings, report["rejects"])

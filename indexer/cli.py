@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import click
 
+from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.build import reachable_redis, run_in_process
 from indexer.incremental import update_files
@@ -39,49 +40,56 @@ def print_reconciliation(report: dict) -> None:
         click.echo("time per step: " + ", ".join(f"{k} {v} s" for k, v in report["timings_s"].items()))
 
 
-@click.command("index")
-@click.option("--sample", type=int, help="Index about this many papers (whole collections, newest first).")
-@click.option("--year-from", type=int, help="Only papers from this year on.")
-@click.option("--year-to", type=int, help="Only papers up to this year (e.g. 2022 for temporal evaluation).")
-@click.option("--files", multiple=True, help="Incremental: re-read these collection files (e.g. 2022.acl.xml).")
-@click.option("--prefix", help="Index prefix (default: PEERSCOPE_INDEX_PREFIX).")
-@click.option("--fresh", is_flag=True, help="Build from empty indexes instead of a copy of the live ones.")
-@click.option("--queue", "use_queue", is_flag=True, help="Enqueue RQ jobs for `peerscope worker`s instead of running here.")
-@click.option("--unlock", is_flag=True, help="Clear a stale reindex lock and exit.")
-@cleanup_option
-def index_command(sample, year_from, year_to, files, prefix, fresh, use_queue, unlock) -> None:
-    """Build the works and researchers indexes from the ACL Anthology (in-process by default)."""
-    settings = _settings(prefix)
-    conn = reachable_redis(settings)
-    if unlock:
-        if conn is None:
-            sys.exit("error: Redis is not reachable")
-        conn.delete(lock_key(settings))
-        click.echo("lock cleared")
-        return
-    options = Options(sample=sample, year_from=year_from, year_to=year_to, files=tuple(files), fresh=fresh)
-    started = time.monotonic()
-    try:
-        if files:
-            report = update_files(settings, [t.path for t in plan_files(settings.data_dir, options)])
-        elif use_queue:
+def make_index_command(corrections: Corrections = no_corrections) -> click.Command:
+    """`peerscope index`, whose builds apply the owners' corrections that `corrections` gives."""
+
+    @click.command("index")
+    @click.option("--sample", type=int, help="Index about this many papers (whole collections, newest first).")
+    @click.option("--year-from", type=int, help="Only papers from this year on.")
+    @click.option("--year-to", type=int, help="Only papers up to this year (e.g. 2022 for temporal evaluation).")
+    @click.option("--files", multiple=True, help="Incremental: re-read these collection files (e.g. 2022.acl.xml).")
+    @click.option("--prefix", help="Index prefix (default: PEERSCOPE_INDEX_PREFIX).")
+    @click.option("--fresh", is_flag=True, help="Build from empty indexes instead of a copy of the live ones.")
+    @click.option("--queue", "use_queue", is_flag=True,
+                  help="Enqueue RQ jobs for `peerscope worker`s instead of running here.")
+    @click.option("--unlock", is_flag=True, help="Clear a stale reindex lock and exit.")
+    @cleanup_option
+    def index_command(sample, year_from, year_to, files, prefix, fresh, use_queue, unlock) -> None:
+        """Build the works and researchers indexes from the ACL Anthology (in-process by default)."""
+        settings = _settings(prefix)
+        conn = reachable_redis(settings)
+        if unlock:
             if conn is None:
-                sys.exit(f"error: Redis at {settings.redis_url} is not reachable; jobs cannot be enqueued")
-            build_id, file_jobs, final = enqueue_build(settings, options, conn)
-            click.echo(f"enqueued build {build_id}: {len(file_jobs)} file jobs and {final.id}; "
-                       f"run `peerscope worker` to process them")
+                sys.exit("error: Redis is not reachable")
+            conn.delete(lock_key(settings))
+            click.echo("lock cleared")
             return
-        else:
-            if conn is None:
-                click.echo(f"warning: Redis at {settings.redis_url} is not reachable: no lock, rejects kept on disk only",
-                           err=True)
-            click.echo(f"indexing {options.describe()} from {settings.data_dir} into prefix '{settings.index_prefix}'",
-                       err=True)
-            report = run_in_process(settings, options, conn)
-    except (BuildLocked, FileNotFoundError, RuntimeError) as exc:
-        sys.exit(f"error: {exc}")
-    print_reconciliation(report)
-    click.echo(f"done in {time.monotonic() - started:.1f} s")
+        options = Options(sample=sample, year_from=year_from, year_to=year_to, files=tuple(files), fresh=fresh)
+        started = time.monotonic()
+        try:
+            if files:
+                paths = [t.path for t in plan_files(settings.data_dir, options)]
+                report = update_files(settings, paths, corrections)
+            elif use_queue:
+                if conn is None:
+                    sys.exit(f"error: Redis at {settings.redis_url} is not reachable; jobs cannot be enqueued")
+                build_id, file_jobs, final = enqueue_build(settings, options, conn, corrections)
+                click.echo(f"enqueued build {build_id}: {len(file_jobs)} file jobs and {final.id}; "
+                           f"run `peerscope worker` to process them")
+                return
+            else:
+                if conn is None:
+                    click.echo(f"warning: Redis at {settings.redis_url} is not reachable: no lock, "
+                               f"rejects kept on disk only", err=True)
+                click.echo(f"indexing {options.describe()} from {settings.data_dir} "
+                           f"into prefix '{settings.index_prefix}'", err=True)
+                report = run_in_process(settings, options, conn, corrections)
+        except (BuildLocked, FileNotFoundError, RuntimeError) as exc:
+            sys.exit(f"error: {exc}")
+        print_reconciliation(report)
+        click.echo(f"done in {time.monotonic() - started:.1f} s")
+
+    return index_command
 
 
 @click.command("rejects")
@@ -100,5 +108,6 @@ def rejects_command(prefix, limit) -> None:
         click.echo(f"- [{r['entity']}] {r['source']} {r.get('record_id') or ''}: {r['reason']}")
 
 
-def index_commands() -> list:
-    return [index_command, rejects_command]
+def index_commands(corrections: Corrections = no_corrections) -> list:
+    """The indexing commands; `corrections` is where builds get the owners' corrections from."""
+    return [make_index_command(corrections), rejects_command]

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator
 from search.embedder import work_text
@@ -21,7 +22,6 @@ from indexer.topics import TopicModel
 from indexer.write import bulk_index
 from peerscope.config import Settings
 from search.client import make_client
-from web.accounts.overrides import load_overrides
 
 
 def _file_records(folder: Path, name: str) -> list[dict[str, Any]]:
@@ -32,7 +32,7 @@ def _file_records(folder: Path, name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh]
 
 
-def update_files(settings: Settings, paths: list[Path]) -> dict[str, Any]:
+def update_files(settings: Settings, paths: list[Path], corrections: Corrections = no_corrections) -> dict[str, Any]:
     current = spool.current_dir(settings)
     if not (current / "topics" / "topics.json").exists():
         raise RuntimeError("no full build yet for this prefix: run `peerscope index` once before --files")
@@ -55,7 +55,7 @@ def update_files(settings: Settings, paths: list[Path]) -> dict[str, Any]:
         aggregator.add(record)
 
     rejects = Rejects(current)
-    owner = load_overrides(settings)
+    owner = corrections(settings)
     client = make_client(settings, timeout=120)
     changed_rows = [row_of[r["id"]] for r in changed]
     works_written = bulk_index(

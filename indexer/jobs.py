@@ -1,14 +1,17 @@
 """RQ jobs of an index build and the code that enqueues them.
 
 Jobs take plain values (prefix, build id, file name), never objects, and
-rebuild their settings from the environment. Job ids are deterministic, so a
-second enqueue of the same build is refused by RQ instead of duplicating work.
+rebuild their settings from the environment; the owners' corrections travel as the
+dotted name of their loader, resolved in the worker as RQ resolves job functions.
+Job ids are deterministic, so a second enqueue of the same build is refused by RQ
+instead of duplicating work.
 A Redis lock keeps two full builds of one prefix from running at once; the
 final job releases it.
 """
 from __future__ import annotations
 
 import json
+import pkgutil
 import uuid
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -17,6 +20,7 @@ from pathlib import Path
 from redis import Redis
 from rq import Queue, Retry
 
+from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.plan import FileTask, Options, plan_files
 from indexer.stages import build_indexes, read_file
@@ -77,11 +81,22 @@ def read_file_job(prefix: str, build_id: str, path: str, limit: int | None,
     return read_file(settings, spool.build_dir(settings, build_id), FileTask(Path(path), limit), year_from, year_to)
 
 
-def build_indexes_job(prefix: str, build_id: str, fresh: bool = False) -> dict:
+def loader_name(corrections: Corrections) -> str | None:
+    """The dotted name a job carries for `corrections` (None for none)."""
+    if corrections is no_corrections:
+        return None
+    name = f"{corrections.__module__}:{corrections.__qualname__}"
+    if "<" in name:  # a lambda or a nested function has no importable name
+        raise ValueError(f"corrections for a queued build must be a module-level function, not {name}")
+    return name
+
+
+def build_indexes_job(prefix: str, build_id: str, fresh: bool = False, corrections: str | None = None) -> dict:
     settings = _settings(prefix)
+    loader = pkgutil.resolve_name(corrections) if corrections else no_corrections
     conn = Redis.from_url(settings.redis_url)
     try:
-        report = build_indexes(settings, spool.build_dir(settings, build_id), reuse=not fresh)
+        report = build_indexes(settings, spool.build_dir(settings, build_id), reuse=not fresh, corrections=loader)
         publish_rejects(conn, settings, report["rejects"])
         conn.set(f"{prefix}last-build", json.dumps({k: v for k, v in report.items() if k != "rejects"}))
         return {k: v for k, v in report.items() if k != "rejects"}
@@ -91,8 +106,10 @@ def build_indexes_job(prefix: str, build_id: str, fresh: bool = False) -> dict:
 
 # ---------------------------------------------------------------- enqueueing
 
-def enqueue_build(settings: Settings, options: Options, conn: Redis) -> tuple[str, list, object]:
+def enqueue_build(settings: Settings, options: Options, conn: Redis,
+                  corrections: Corrections = no_corrections) -> tuple[str, list, object]:
     """One job per collection file, then the index-building job that depends on all of them."""
+    corrections_name = loader_name(corrections)
     tasks = plan_files(settings.data_dir, options)
     build_id = new_build_id()
     acquire_lock(conn, settings, build_id)
@@ -106,7 +123,7 @@ def enqueue_build(settings: Settings, options: Options, conn: Redis) -> tuple[st
                           result_ttl=86400, failure_ttl=7 * 86400)
             for t in tasks
         ]
-        final = queue.enqueue(build_indexes_job, settings.index_prefix, build_id, options.fresh,
+        final = queue.enqueue(build_indexes_job, settings.index_prefix, build_id, options.fresh, corrections_name,
                               job_id=f"{settings.index_prefix}{build_id}-build", depends_on=file_jobs,
                               job_timeout=BUILD_JOB_TIMEOUT_S, retry=Retry(max=1, interval=[30]),
                               result_ttl=86400, failure_ttl=7 * 86400)

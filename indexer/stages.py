@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator, work_document
 from search.embedder import Embedder, work_text
@@ -27,7 +28,6 @@ from indexer.write import Diff, bulk_index, delete_docs, indexed_hashes, vector_
 from peerscope.config import Settings
 from search import lifecycle
 from search.client import make_client
-from web.accounts.overrides import load_overrides
 
 RESEARCHER_TOPICS = 5
 Progress = Callable[[int], None]
@@ -157,8 +157,10 @@ class _Clock:
 
 
 def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int], Progress] | None = None,
-                  reuse: bool = True) -> dict[str, Any]:
+                  reuse: bool = True, corrections: Corrections = no_corrections) -> dict[str, Any]:
     """Stage 2: write new indexes from the spool and swap the aliases; returns the reconciliation.
+
+    `corrections` gives the owners' corrections, applied to every document written.
 
     With `reuse` (the default) each new index starts as a copy of the live one when that was
     built the same way, and only documents whose fingerprint changed are written (and those
@@ -184,7 +186,7 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
     people = len(aggregator)
     clock.lap("aggregate researchers")
 
-    owner = load_overrides(settings)  # owners' corrections survive every rebuild
+    owner = corrections(settings)  # owners' corrections survive every rebuild
     client = make_client(settings, timeout=120)
     with lifecycle.building(client, settings, ("works", "researchers"), reuse=reuse) as new:
         diffs = {name: Diff(indexed_hashes(client, index)) for name, index in new.items()}

@@ -114,12 +114,16 @@ def worker(burst: bool) -> None:
 
 
 def _register_feature_commands() -> None:
-    """Commands that live with their feature (indexing, accounts, evaluation) register here."""
+    """Commands that live with their feature (indexing, accounts, evaluation) register here.
+
+    This is where the parts are wired together: builds get the owners' corrections from the
+    accounts store, which the indexer itself never imports."""
     from evaluation.cli import eval_commands
     from indexer.cli import index_commands
     from web.accounts.cli import account_commands
+    from web.accounts.overrides import load_overrides
 
-    for command in (*index_commands(), *account_commands(), *eval_commands()):
+    for command in (*index_commands(corrections=load_overrides), *account_commands(), *eval_commands()):
         main.add_command(command)
 
 
