@@ -25,8 +25,9 @@ from pathlib import Path
 from indexer.build import run_in_process
 from indexer.cli import print_reconciliation
 from search.embedder import Embedder, work_text
-from indexer.plan import Options, plan_files
+from indexer.plan import plan_files
 from indexer.sources.acl import AnthologySource
+from indexer.sources.base import Options
 from peerscope.config import load_settings
 from search.client import make_client
 

@@ -29,7 +29,7 @@ def build(settings: Settings, *, year_from: int | None = None, year_to: int | No
           sample: int | None = None, files: Sequence[str] = ()) -> dict:
     """A full build into `settings.index_prefix` (in-process, with the reindex lock when Redis is up)."""
     from indexer.build import reachable_redis, run_in_process
-    from indexer.plan import Options
+    from indexer.sources.base import Options
 
     options = Options(sample=sample, year_from=year_from, year_to=year_to, files=tuple(files))
     return run_in_process(settings, options, reachable_redis(settings))

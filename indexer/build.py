@@ -13,7 +13,8 @@ from tqdm import tqdm
 from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.jobs import acquire_lock, new_build_id, publish_rejects, release_lock
-from indexer.plan import Options, plan_files
+from indexer.plan import plan_files
+from indexer.sources.base import Options
 from indexer.stages import build_indexes, read_file
 from peerscope.config import Settings
 

@@ -13,8 +13,9 @@ from indexer import spool
 from indexer.build import reachable_redis, run_in_process
 from indexer.incremental import update_files
 from indexer.jobs import BuildLocked, enqueue_build, lock_key, rejects_key
-from indexer.plan import Options, plan_files
+from indexer.plan import plan_files
 from indexer.recovery import cleanup_option
+from indexer.sources.base import Options
 from peerscope.config import Settings, load_settings
 
 

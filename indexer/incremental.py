@@ -16,7 +16,7 @@ from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator
 from search.embedder import work_text
-from indexer.plan import FileTask
+from indexer.sources.base import FileTask
 from indexer.stages import Rejects, _source, embedder_for, enrich, read_file, researcher_docs, work_docs
 from indexer.topics import TopicModel
 from indexer.write import bulk_index

@@ -22,7 +22,8 @@ from rq import Queue, Retry
 
 from domain.corrections import Corrections, no_corrections
 from indexer import spool
-from indexer.plan import FileTask, Options, plan_files
+from indexer.plan import plan_files
+from indexer.sources.base import FileTask, Options
 from indexer.stages import build_indexes, read_file
 from peerscope.config import Settings, load_settings
 

@@ -6,37 +6,13 @@ demo keeps real co-author graphs and volumes instead of scattered papers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from indexer.sources.base import FileTask, Options
 
 MAIN_VENUES = ("acl", "emnlp", "naacl", "findings", "eacl", "coling", "tacl", "cl", "aacl", "conll")
 SAMPLE_YEARS = (2022, 2023, 2024, 2021, 2020, 2025, 2019, 2018)
 _PAPER = re.compile(rb"<paper\s")
-
-
-@dataclass(frozen=True)
-class FileTask:
-    path: Path
-    limit: int | None = None  # read at most this many papers (samples only)
-
-
-@dataclass(frozen=True)
-class Options:
-    sample: int | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-    files: tuple[str, ...] = field(default_factory=tuple)
-    fresh: bool = False  # build from empty indexes, never from a copy of the live ones
-
-    def describe(self) -> str:
-        parts = []
-        if self.sample:
-            parts.append(f"sample of {self.sample} papers")
-        if self.year_from or self.year_to:
-            parts.append(f"years {self.year_from or '...'}-{self.year_to or '...'}")
-        if self.files:
-            parts.append(f"{len(self.files)} collection files")
-        return ", ".join(parts) or "whole corpus"
 
 
 def count_papers(path: Path) -> int:

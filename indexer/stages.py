@@ -21,8 +21,8 @@ from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator, work_document
 from search.embedder import Embedder, work_text
-from indexer.plan import FileTask
 from indexer.sources.acl import AnthologySource
+from indexer.sources.base import FileTask
 from indexer.topics import TopicModel, fit_topics
 from indexer.write import Diff, bulk_index, delete_docs, indexed_hashes, vector_for_json
 from peerscope.config import Settings

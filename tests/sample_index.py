@@ -21,7 +21,7 @@ def sample_prefix(settings) -> str:
 def build_sample(client, settings):
     """Index the sample under sample_prefix(settings) unless it is already there."""
     from indexer.build import run_in_process
-    from indexer.plan import Options
+    from indexer.sources.base import Options
 
     sample = replace(settings, index_prefix=sample_prefix(settings))
     aliases = [sample.alias("works"), sample.alias("researchers")]
