@@ -17,6 +17,7 @@ from lxml import etree
 
 from domain.names import full_name, slugify
 from indexer.records import Reject, validate_work
+from indexer.sources.base import FileTask, Options
 
 try:  # the C loader is ~10x faster on the 3.7k-entry name file
     from yaml import CSafeLoader as _YamlLoader
@@ -26,6 +27,10 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 ANTHOLOGY_URL = "https://aclanthology.org/{}/"
 _OLDSTYLE_COLLECTION = re.compile(r"^[A-Z]\d\d$")  # e.g. P05, W09
 _ORCID_IN = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dXx])")
+# A sample starts from these collections: main conferences, recent years first.
+MAIN_VENUES = ("acl", "emnlp", "naacl", "findings", "eacl", "coling", "tacl", "cl", "aacl", "conll")
+SAMPLE_YEARS = (2022, 2023, 2024, 2021, 2020, 2025, 2019, 2018)
+_PAPER = re.compile(rb"<paper\s")
 
 
 def normalise_space(text: str | None) -> str:
@@ -376,3 +381,42 @@ def _derived_id(meta: dict[str, Any], paper_no: str) -> str | None:
         return anthology_id(meta["collection_id"], meta["volume_id"], paper_no) if paper_no else None
     except ValueError:  # old-style collection with a non-numeric volume or paper number
         return None
+
+
+# ------------------------------------------------------------------ planning
+
+
+def count_papers(path: Path) -> int:
+    return len(_PAPER.findall(path.read_bytes()))
+
+
+def sample_order(paths: list[Path]) -> list[Path]:
+    by_name = {p.name: p for p in paths}
+    first = [by_name[f"{y}.{v}.xml"] for y in SAMPLE_YEARS for v in MAIN_VENUES if f"{y}.{v}.xml" in by_name]
+    chosen = set(first)
+    return first + sorted((p for p in paths if p not in chosen), key=lambda p: p.name, reverse=True)
+
+
+def plan_collections(data_dir: Path, options: Options) -> list[FileTask]:
+    """The collection files a build reads: those named, a sample (whole collections, newest main
+    conferences first, so that a demo keeps real co-author graphs and volumes), or all."""
+    xml = data_dir / "xml"
+    if not xml.is_dir():
+        raise FileNotFoundError(f"no xml/ folder in {data_dir}; point PEERSCOPE_DATA_DIR at the Anthology's data/")
+    if options.files:
+        missing = [f for f in options.files if not (xml / Path(f).name).exists()]
+        if missing:
+            raise FileNotFoundError(f"collection files not found in {xml}: {', '.join(missing)}")
+        return [FileTask(xml / Path(f).name) for f in options.files]
+    paths = sorted(xml.glob("*.xml"))
+    if not options.sample:
+        return [FileTask(p) for p in paths]
+    tasks, total = [], 0
+    for path in sample_order(paths):
+        n = count_papers(path)
+        take = min(n, options.sample - total)
+        tasks.append(FileTask(path, None if take == n else take))
+        total += take
+        if total >= options.sample:
+            break
+    return tasks
