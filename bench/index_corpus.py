@@ -26,7 +26,7 @@ from indexer.build import run_in_process
 from indexer.cli import print_reconciliation
 from search.embedder import Embedder, work_text
 from indexer.plan import plan_files
-from indexer.sources.acl import AnthologySource
+from indexer.sources import available_sources
 from indexer.sources.base import Options
 from peerscope.config import load_settings
 from search.client import make_client
@@ -34,11 +34,11 @@ from search.client import make_client
 
 def raw_throughput(settings, options: Options, n: int, repeats: int = 3) -> float:
     """Texts/s of the bare model (no cache) on n texts drawn from the same build, median of `repeats`."""
-    source = AnthologySource(settings.data_dir)
+    sources = {s.name: s for s in available_sources(settings)}
     texts: list[str] = []
-    tasks = plan_files(settings.data_dir, options)
+    tasks = plan_files(list(sources.values()), options)
     for task in tasks[:: max(1, len(tasks) // 60)]:  # a spread of collections, old and new
-        texts += [work_text(r["title"], r.get("abstract")) for r in source.read_collection(task.path).records]
+        texts += [work_text(r["title"], r.get("abstract")) for r in sources[task.source].read_file(task).records]
     random.Random(0).shuffle(texts)
     texts = texts[:n]
     embedder = Embedder.from_settings(settings, cache_dir=None)

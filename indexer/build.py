@@ -14,6 +14,7 @@ from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.jobs import acquire_lock, new_build_id, publish_rejects, release_lock
 from indexer.plan import plan_files
+from indexer.sources import available_sources
 from indexer.sources.base import Options
 from indexer.stages import build_indexes, read_file
 from peerscope.config import Settings
@@ -29,7 +30,7 @@ def run_in_process(settings: Settings, options: Options, conn: Redis | None,
     """Build the indexes `options` ask for, with the owners' corrections `corrections` gives;
     holds the reindex lock and publishes the rejects when `conn` is given. Returns the
     reconciliation report."""
-    tasks = plan_files(settings.data_dir, options)
+    tasks = plan_files(available_sources(settings), options)
     build_id = new_build_id()
     folder = spool.build_dir(settings, build_id)
     if conn is not None:

@@ -15,6 +15,7 @@ from indexer.incremental import update_files
 from indexer.jobs import BuildLocked, enqueue_build, lock_key, rejects_key
 from indexer.plan import plan_files
 from indexer.recovery import cleanup_option
+from indexer.sources import available_sources
 from indexer.sources.base import Options
 from peerscope.config import Settings, load_settings
 
@@ -69,8 +70,7 @@ def make_index_command(corrections: Corrections = no_corrections) -> click.Comma
         started = time.monotonic()
         try:
             if files:
-                paths = [t.path for t in plan_files(settings.data_dir, options)]
-                report = update_files(settings, paths, corrections)
+                report = update_files(settings, plan_files(available_sources(settings), options), corrections)
             elif use_queue:
                 if conn is None:
                     sys.exit(f"error: Redis at {settings.redis_url} is not reachable; jobs cannot be enqueued")

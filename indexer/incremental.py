@@ -1,4 +1,4 @@
-"""Incremental update: re-read a few collection files and update what they touch.
+"""Incremental update: re-read a few files and update what they touch.
 
 The works of those files are rewritten in place (behind the live aliases) and
 every researcher who appears in them, before or after the change, is
@@ -17,7 +17,8 @@ from indexer import spool
 from indexer.aggregate import Aggregator
 from search.embedder import work_text
 from indexer.sources.base import FileTask
-from indexer.stages import Rejects, _source, embedder_for, enrich, read_file, researcher_docs, work_docs
+from indexer.stages import (Rejects, embedder_for, enrich, known_variants, read_file, researcher_docs,
+                            work_docs)
 from indexer.topics import TopicModel
 from indexer.write import bulk_index
 from peerscope.config import Settings
@@ -32,14 +33,15 @@ def _file_records(folder: Path, name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh]
 
 
-def update_files(settings: Settings, paths: list[Path], corrections: Corrections = no_corrections) -> dict[str, Any]:
+def update_files(settings: Settings, tasks: list[FileTask], corrections: Corrections = no_corrections
+                 ) -> dict[str, Any]:
     current = spool.current_dir(settings)
     if not (current / "topics" / "topics.json").exists():
         raise RuntimeError("no full build yet for this prefix: run `peerscope index` once before --files")
     model = TopicModel.load(current / "topics")
-    before = {p.name: _file_records(current, p.name) for p in paths}
-    stats = [read_file(settings, current, FileTask(p)) for p in paths]
-    after = {p.name: _file_records(current, p.name) for p in paths}
+    before = {t.path.name: _file_records(current, t.path.name) for t in tasks}
+    stats = [read_file(settings, current, t) for t in tasks]
+    after = {t.path.name: _file_records(current, t.path.name) for t in tasks}
 
     changed = [r for recs in after.values() for r in recs]
     affected = {a["id"] for recs in (*before.values(), *after.values()) for r in recs for a in r["authors"]}
@@ -50,7 +52,7 @@ def update_files(settings: Settings, paths: list[Path], corrections: Corrections
     embedder = embedder_for(settings)
     vectors = embedder.encode_cached([work_text(r["title"], r.get("abstract")) for r in theirs])
     row_of, topics_of = enrich(theirs, vectors, model)
-    aggregator = Aggregator(known_variants=_source(settings.data_dir).people.known_variants())
+    aggregator = Aggregator(known_variants=known_variants(settings))
     for record in theirs:
         aggregator.add(record)
 

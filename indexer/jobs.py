@@ -23,6 +23,7 @@ from rq import Queue, Retry
 from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.plan import plan_files
+from indexer.sources import available_sources
 from indexer.sources.base import FileTask, Options
 from indexer.stages import build_indexes, read_file
 from peerscope.config import Settings, load_settings
@@ -77,9 +78,10 @@ def _settings(prefix: str) -> Settings:
 
 
 def read_file_job(prefix: str, build_id: str, path: str, limit: int | None,
-                  year_from: int | None, year_to: int | None) -> dict:
+                  year_from: int | None, year_to: int | None, source: str = "acl") -> dict:
     settings = _settings(prefix)
-    return read_file(settings, spool.build_dir(settings, build_id), FileTask(Path(path), limit), year_from, year_to)
+    return read_file(settings, spool.build_dir(settings, build_id), FileTask(Path(path), limit, source),
+                     year_from, year_to)
 
 
 def loader_name(corrections: Corrections) -> str | None:
@@ -109,16 +111,16 @@ def build_indexes_job(prefix: str, build_id: str, fresh: bool = False, correctio
 
 def enqueue_build(settings: Settings, options: Options, conn: Redis,
                   corrections: Corrections = no_corrections) -> tuple[str, list, object]:
-    """One job per collection file, then the index-building job that depends on all of them."""
+    """One job per file of every source present, then the index-building job that depends on all of them."""
     corrections_name = loader_name(corrections)
-    tasks = plan_files(settings.data_dir, options)
+    tasks = plan_files(available_sources(settings), options)
     build_id = new_build_id()
     acquire_lock(conn, settings, build_id)
     try:
         queue = Queue(settings.queue_name, connection=conn)
         file_jobs = [
             queue.enqueue(read_file_job, settings.index_prefix, build_id, str(t.path), t.limit,
-                          options.year_from, options.year_to,
+                          options.year_from, options.year_to, t.source,
                           job_id=f"{settings.index_prefix}{build_id}-read-{t.path.stem.replace('.', '_')}",
                           job_timeout=FILE_JOB_TIMEOUT_S, retry=Retry(max=2, interval=[5, 30]),
                           result_ttl=86400, failure_ttl=7 * 86400)

@@ -21,8 +21,8 @@ from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator, work_document
 from search.embedder import Embedder, work_text
-from indexer.sources.acl import AnthologySource
-from indexer.sources.base import FileTask
+from indexer.sources import available_sources
+from indexer.sources.base import FileTask, Source
 from indexer.topics import TopicModel, fit_topics
 from indexer.write import Diff, bulk_index, delete_docs, indexed_hashes, vector_for_json
 from peerscope.config import Settings
@@ -39,18 +39,26 @@ def embedder_for(settings: Settings) -> Embedder:
     return Embedder.from_settings(settings)
 
 
-@lru_cache(maxsize=2)
-def _source(data_dir: Path) -> AnthologySource:
-    # Per-file jobs only need people and venues; duplicates across files are caught in stage 2.
-    return AnthologySource(data_dir)
+@lru_cache(maxsize=4)
+def sources_for(settings: Settings) -> dict[str, Source]:
+    """The sources present, by name, one instance each per process and configuration (so that
+    per-file jobs load a source's people and venues once)."""
+    return {source.name: source for source in available_sources(settings)}
+
+
+def known_variants(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Person id -> every spelling the sources know for them."""
+    known: dict[str, tuple[str, ...]] = {}
+    for source in sources_for(settings).values():
+        for pid, spellings in source.known_variants().items():
+            known[pid] = known.get(pid, ()) + tuple(spellings)
+    return known
 
 
 def read_file(settings: Settings, folder: Path, task: FileTask,
               year_from: int | None = None, year_to: int | None = None) -> dict[str, Any]:
-    """Stage 1 for one collection file; returns its counts."""
-    source = _source(settings.data_dir)
-    source.seen_ids.clear()
-    result = source.read_collection(task.path)
+    """Stage 1 for one file, read by the source that planned it; returns its counts."""
+    result = sources_for(settings)[task.source].read_file(task)
     records, skipped = [], 0
     for record in result.records:
         if (year_from and record["year"] < year_from) or (year_to and record["year"] > year_to):
@@ -60,13 +68,13 @@ def read_file(settings: Settings, folder: Path, task: FileTask,
     rejects = [r.to_dict() for r in result.rejects]
     if task.limit is not None:  # a sample reads only the first papers of its last file
         records = records[: task.limit]
-        read = len(records) + sum(1 for r in rejects if r["entity"] == "work")
+        read = len(records) + sum(1 for r in rejects if r["entity"] == "work") + result.repeated
     else:
-        read = result.papers_seen - skipped
+        read = result.read - skipped
     embedder_for(settings).encode_cached([work_text(r["title"], r.get("abstract")) for r in records])
-    stats = {"source": task.path.name, "read": read, "accepted": len(records),
+    stats = {"source": result.source_file, "read": read, "accepted": len(records),
              "rejected": len(rejects), "skipped_by_year": skipped}
-    spool.write_file_result(folder, task.path.name, records, rejects, stats)
+    spool.write_file_result(folder, result.source_file, records, rejects, stats)
     return stats
 
 
@@ -179,8 +187,7 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
     row_of, topics_of = enrich(records, vectors, model)
     clock.lap("topics")
 
-    known = _source(settings.data_dir).people.known_variants()
-    aggregator = Aggregator(known_variants=known)
+    aggregator = Aggregator(known_variants=known_variants(settings))
     for record in records:
         aggregator.add(record)
     people = len(aggregator)

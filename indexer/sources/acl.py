@@ -3,12 +3,13 @@
 `AnthologySource(data_dir)` points at a folder holding `xml/` and `yaml/` (our shared copy, or
 the `data/` folder of an acl-org/acl-anthology checkout). `read_collection(path)` turns one
 collection file into validated work records plus rejects; it never raises on bad input.
+It is the "acl" source of a build (indexer/sources/base.py).
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from lxml import etree
 
 from domain.names import full_name, slugify
 from indexer.records import Reject, validate_work
-from indexer.sources.base import FileTask, Options
+from indexer.sources.base import FileResult, FileTask, Options
 
 try:  # the C loader is ~10x faster on the 3.7k-entry name file
     from yaml import CSafeLoader as _YamlLoader
@@ -234,9 +235,12 @@ class AnthologySource:
     """The Anthology data folder: collection files, people and venues.
 
     Tracks every accepted paper id, so a duplicate anywhere in the corpus is rejected; use
-    one instance per indexing run. `require_url=False` accepts papers without a <url> (no
-    PDF upstream, 577 in the 2025-11 snapshot) under their derived Anthology id.
+    one instance per indexing run (`read_file` reads each file on its own instead).
+    `require_url=False` accepts papers without a <url> (no PDF upstream, 577 in the 2025-11
+    snapshot) under their derived Anthology id.
     """
+
+    name = "acl"
 
     def __init__(self, data_dir: str | Path, *, require_url: bool = True) -> None:
         self.data_dir = Path(data_dir)
@@ -256,6 +260,30 @@ class AnthologySource:
         if self._venues is None:
             self._venues = load_venues(self.data_dir / "yaml" / "venues")
         return self._venues
+
+    # ---- the build's interface (indexer/sources/base.py)
+
+    def plan(self, options: Options) -> list[FileTask]:
+        if options.files:
+            mine = tuple(f for f in options.files if self.owns(Path(f)))
+            if not mine:
+                return []
+            options = replace(options, files=mine)
+        return plan_collections(self.data_dir, options)
+
+    def owns(self, path: Path) -> bool:
+        return path.suffix == ".xml"
+
+    def read_file(self, task: FileTask) -> FileResult:
+        """One collection file on its own: duplicates across files are for the build to find."""
+        self.seen_ids.clear()
+        result = self.read_collection(task.path)
+        return FileResult(task.path.name, result.records, result.rejects, read=result.papers_seen)
+
+    def known_variants(self) -> dict[str, tuple[str, ...]]:
+        return self.people.known_variants()
+
+    # ----
 
     def collection_paths(self) -> list[Path]:
         return sorted((self.data_dir / "xml").glob("*.xml"))

@@ -1,18 +1,26 @@
-"""What every data source gives a build: the files it reads, and each file's records.
+"""The one interface a data source implements, and what a build asks of it.
 
-A build asks each source for its tasks (`plan`), reads each task with the source that planned
-it (`read_file`), and later asks every source which spellings it knows for a person.
+A build asks each source present (`indexer.sources.available_sources`) for the files it
+reads (`Source.plan`), reads each file with the source that planned it (`Source.read_file`,
+one RQ job per file when queued), and, before aggregating researchers, asks every source
+which spellings it knows for a person (`Source.known_variants`). Records are work records
+(indexer/records.py, WorkRecordSchema); the build applies the year filters and a sample's
+`limit` to what `read_file` returns.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
+
+from indexer.records import Reject
 
 
 @dataclass(frozen=True)
 class FileTask:
     path: Path
-    limit: int | None = None  # read at most this many papers (samples only)
+    limit: int | None = None  # keep at most this many papers of the file (samples only)
+    source: str = "acl"  # the name of the source that reads it
 
 
 @dataclass(frozen=True)
@@ -32,3 +40,30 @@ class Options:
         if self.files:
             parts.append(f"{len(self.files)} collection files")
         return ", ".join(parts) or "whole corpus"
+
+
+@dataclass
+class FileResult:
+    """What one file yielded. `read` counts every paper seen: accepted + rejected + repeated."""
+
+    source_file: str  # the file's name: the key of its records in the build's spool
+    records: list[dict[str, Any]]
+    rejects: list[Reject]
+    read: int
+    repeated: int = 0  # papers the file lists again, set aside without a reject
+
+
+class Source(Protocol):
+    name: str  # "acl", "arxiv": also the `source` family of its records
+
+    def plan(self, options: Options) -> list[FileTask]:
+        """The files a build reads: a sample, those of `options.files` it owns, or all."""
+
+    def owns(self, path: Path) -> bool:
+        """Whether this source reads `path` (for `--files`: which source a named file goes to)."""
+
+    def read_file(self, task: FileTask) -> FileResult:
+        """One file's validated records and rejects; never raises on bad input."""
+
+    def known_variants(self) -> dict[str, tuple[str, ...]]:
+        """Person id -> the spellings this source knows for them ({} if none)."""
