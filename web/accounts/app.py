@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
 from web.accounts import context, profile
-
-csrf = CSRFProtect()
+from web.accounts.csrf import csrf
 
 
 def init_app(app: Flask) -> None:

@@ -5,6 +5,7 @@ from flask import Blueprint, request
 
 from web.accounts import errors
 from web.accounts.context import current_user
+from web.accounts.csrf import csrf
 from web.accounts.errors import NotSignedIn
 from web.accounts.views import api, auth, claims, follows, invitations, owner
 
@@ -26,6 +27,4 @@ def guard_writes() -> None:
         return
     if request.endpoint not in ANONYMOUS_WRITES and current_user() is None:
         raise NotSignedIn("Sign in to do this.")
-    from web.accounts.app import csrf
-
     csrf.protect()
