@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from web import openapi
-from web.api import graph, researchers, works
+from web.api import graph, openapi, researchers, works
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.register_blueprint(researchers.bp)

@@ -3,7 +3,7 @@
 `@endpoint(...)` loads query args / JSON body with a request schema (raising
 ValidationError before any engine call), dumps the view's dict with the
 response schema, turns `next` into a URL, and records the schemas on the view
-so web/openapi.py can describe it without a hand-kept list.
+so web/api/openapi.py can describe it without a hand-kept list.
 """
 from __future__ import annotations
 
