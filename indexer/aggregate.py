@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from domain.collaborators import rank
 from domain.names import full_name, initials, variants
 from domain.trust import trust_score
 
@@ -160,7 +161,7 @@ class Aggregator:
         current = max(affiliations, key=lambda e: (e[2], e[3]))[0] if affiliations else None
         collaborators = sorted(
             ((other, *_unpack(v)) for other, v in p.collab.items()),
-            key=lambda c: (-c[1], -c[3], c[0]),
+            key=lambda c: rank(c[1], c[3], c[0]),
         )
         doc = {
             "id": pid,
