@@ -10,7 +10,7 @@ from flask import Blueprint, abort, url_for
 from marshmallow import Schema, fields
 from marshmallow.validate import Range
 
-from web import graph
+from search import graph
 from web.api.common import endpoint, services
 from web.pages.filters import node_url
 from web.schemas import Args

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 
-from web import graph
+from search import graph
 from web.pages import finder
 from web.pages.common import services, text_arg
 
