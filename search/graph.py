@@ -14,6 +14,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from domain.collaborators import closest
 from peerscope.config import Settings
 from search import results as R
 from search import similar
@@ -116,9 +117,7 @@ def researcher_slice(client: OpenSearch, settings: Settings, rid: str,
     doc = found[0]["_source"]
     s = Slice(node_id("researcher", rid))
     me = s.node("researcher", rid, doc.get("name"), works_count=doc.get("works_count"))
-    collabs = sorted((c for c in doc.get("collaborators") or [] if c.get("id")),
-                     key=lambda c: (-(c.get("count") or 0), c["id"]))
-    for c in collabs[:limit]:
+    for c in closest(doc.get("collaborators") or [], limit):
         s.edge(me, s.node("researcher", c["id"], c.get("name")), "co-author", c.get("count") or 1)
     for tid, label in topic_pairs(doc)[:limit]:
         s.edge(me, s.node("topic", tid, label), "topic")

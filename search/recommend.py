@@ -14,6 +14,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from domain.collaborators import closest
 from peerscope.config import Settings
 from search import results as R
 from search.fusion import rrf
@@ -48,8 +49,7 @@ def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: st
                            RQ.by_ids_body([researcher_id], C.SEED_SOURCE))
     seed = {**seed_hit["_source"], "id": researcher_id}
 
-    neighbours = sorted(seed.get("collaborators") or [], key=lambda c: -(c.get("count") or 0))
-    neighbour_ids = [c["id"] for c in neighbours if c.get("id")][:MAX_NEIGHBOURS] \
+    neighbour_ids = [c["id"] for c in closest(seed.get("collaborators") or [], MAX_NEIGHBOURS)] \
         or list(seed.get("collaborator_ids") or [])[:MAX_NEIGHBOURS]
     bodies = {"content": C.content_body(seed, filters, window),
               "topics": C.topics_body(seed, filters, window),

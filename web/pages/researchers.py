@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
+from domain.collaborators import closest
 from search import recommend
 from search import results as R
 from search.errors import NotFound
@@ -52,12 +53,6 @@ def _load(researcher_id: str, works_page: int, works_size: int) -> tuple[dict, d
     return doc, works
 
 
-def close_collaborators(doc: dict) -> list[dict]:
-    """Co-authors, most shared works first, then the most recent."""
-    return sorted((c for c in doc.get("collaborators") or [] if c.get("id")),
-                  key=lambda c: (-(c.get("count") or 0), -(c.get("last_year") or 0), c.get("name") or ""))
-
-
 def topics(doc: dict) -> list[dict]:
     ids = doc.get("topics") or []
     labels = doc.get("topic_labels") or []
@@ -68,7 +63,7 @@ def topics(doc: dict) -> list[dict]:
 def profile(researcher_id: str):
     doc, works = _load(researcher_id, 1, PROFILE_WORKS)
     return render_template("researcher.html", r=doc, works=works, topics=topics(doc),
-                           collaborators=close_collaborators(doc), close=CLOSE_COLLABORATORS)
+                           collaborators=closest(doc.get("collaborators") or []), close=CLOSE_COLLABORATORS)
 
 
 @bp.get("/<researcher_id>/works")
