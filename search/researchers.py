@@ -8,6 +8,7 @@ from opensearchpy import OpenSearch
 
 from peerscope.config import Settings
 from search import results as R
+from search.page import encode_cursor
 from search.queries import researchers as Q
 
 FILTER_KEYS = ("topic", "affiliation", "venue", "active_since", "active_until", "has_orcid")
@@ -34,7 +35,7 @@ def search_researchers(client: OpenSearch, settings: Settings, args: Mapping[str
     nxt: dict | None = None
     if cursor is not None:
         if len(found) == size:
-            nxt = {"cursor": R.encode_cursor(found[-1]["sort"])}
+            nxt = {"cursor": encode_cursor(found[-1]["sort"])}
     elif page * size < total and page < MAX_PAGE:
         nxt = {"page": page + 1}
     return {"results": [R.to_result(h) for h in found], "total": total, "page": page,

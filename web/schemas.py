@@ -10,7 +10,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
 from marshmallow.validate import Length, OneOf, Range
 
-from search.results import decode_cursor
+from search.page import decode_cursor
 
 MAX_Q = 256
 MAX_ID = 128
