@@ -18,6 +18,7 @@ from domain.collaborators import closest
 from peerscope.config import Settings
 from search import results as R
 from search.fusion import rrf
+from search.params import COLLABORATOR_FILTERS, LIKE_SIZE
 from search.queries import collaborators as C
 from search.queries import researchers as RQ
 
@@ -89,8 +90,8 @@ def fuse_rankings(rankings: Mapping[str, list[str]], size: int,
 def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_id: str,
                             args: Mapping[str, Any]) -> dict:
     """args: size, active_since, affiliation. Results carry `reasons`."""
-    size = args.get("size", 10)
-    filters = {"active_since": args.get("active_since"), "affiliation": args.get("affiliation")}
+    size = args.get("size", LIKE_SIZE)
+    filters = {k: args.get(k) for k in COLLABORATOR_FILTERS}
     found = candidate_rankings(client, settings, researcher_id, filters, max(size * 3, 30))
     seed, rankings, graph = found["seed"], found["rankings"], found["graph"]
     fused = fuse_rankings(rankings, size)

@@ -9,23 +9,21 @@ from opensearchpy import OpenSearch
 from peerscope.config import Settings
 from search import results as R
 from search.page import encode_cursor
+from search.params import COMPLETE_SIZE, MAX_PAGE, PAGE_SIZE, RESEARCHER_FILTERS
 from search.queries import researchers as Q
-
-FILTER_KEYS = ("topic", "affiliation", "venue", "active_since", "active_until", "has_orcid")
-MAX_PAGE = 100
 
 
 def search_researchers(client: OpenSearch, settings: Settings, args: Mapping[str, Any]) -> dict:
     """Keyword search for people.
 
-    args: q, page, size, cursor, and the FILTER_KEYS. `cursor` is None (page
+    args: q, page, size, cursor, and the RESEARCHER_FILTERS. `cursor` is None (page
     mode), [] (start cursor mode) or decoded sort values (continue).
     `next` is {"page": n}, {"cursor": token} or None.
     """
-    size = args.get("size", 20)
+    size = args.get("size", PAGE_SIZE)
     page = args.get("page", 1)
     cursor = args.get("cursor")
-    filters = {k: args.get(k) for k in FILTER_KEYS}
+    filters = {k: args.get(k) for k in RESEARCHER_FILTERS}
     if cursor is not None:
         page = 1  # a cursor carries the position; "*" (decoded as []) starts at the top
     body = Q.search_body(args.get("q"), filters, page=page, size=size, search_after=cursor or None)
@@ -42,7 +40,7 @@ def search_researchers(client: OpenSearch, settings: Settings, args: Mapping[str
             "size": size, "next": nxt, "facets": R.facets(resp)}
 
 
-def autocomplete(client: OpenSearch, settings: Settings, q: str, size: int = 8) -> dict:
+def autocomplete(client: OpenSearch, settings: Settings, q: str, size: int = COMPLETE_SIZE) -> dict:
     resp = client.search(index=settings.alias("researchers"), body=Q.autocomplete_body(q, size))
     found = R.hits(resp)
     return {"results": [R.to_result(h) for h in found], "total": len(found), "page": 1,

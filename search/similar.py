@@ -9,11 +9,11 @@ from opensearchpy import OpenSearch
 from peerscope.config import Settings
 from search import results as R
 from search.errors import NotFound
+from search.params import LIKE_SIZE, WORK_FILTERS
 from search.queries import similar as S
 from search.queries import works as W
 
 Embed = Callable[[str], list[float]]
-FILTER_KEYS = ("year_from", "year_to", "venue", "author")
 # Every candidate of either list is scored by both measures and ranked by
 #   cosine(seed, candidate) + MLT_WEIGHT * mlt(candidate) / mlt(best MLT hit).
 # On the whole corpus the two ground truths pull apart (docs/EVALUATION.md): papers of one
@@ -101,7 +101,7 @@ def _work_bodies(client: OpenSearch, settings: Settings, work_id: str,
     src = seed.get("_source") or {}
     authors = (src.get("author_ids") or []) if args.get("exclude_own_authors") else []
     bodies = S.similar_bodies(seed["_index"], [work_id], src.get("embedding"),
-                              {k: args.get(k) for k in FILTER_KEYS}, size=args.get("size", 10),
+                              {k: args.get(k) for k in WORK_FILTERS}, size=args.get("size", LIKE_SIZE),
                               exclude_author_ids=authors)
     return src, bodies
 
@@ -120,7 +120,7 @@ def similar_to_work(client: OpenSearch, settings: Settings, work_id: str,
     args: size, year_from, year_to, venue, author, exclude_own_authors.
     """
     src, bodies = _work_bodies(client, settings, work_id, args)
-    out = _run(client, settings.alias("works"), bodies, args.get("size", 10))
+    out = _run(client, settings.alias("works"), bodies, args.get("size", LIKE_SIZE))
     out["seed"] = {"id": work_id, "title": src.get("title"), "year": src.get("year")}
     return out
 
@@ -135,7 +135,7 @@ def similar_to_set(client: OpenSearch, settings: Settings, args: Mapping[str, An
     alias = settings.alias("works")
     positive, negative = list(args.get("positive") or []), list(args.get("negative") or [])
     text = (args.get("text") or "").strip() or None
-    size = args.get("size", 10)
+    size = args.get("size", LIKE_SIZE)
     seeds = _seeds(client, alias, [*positive, *negative])
     vec = lambda i: (seeds[i].get("_source") or {}).get("embedding")  # noqa: E731
     text_vec = embed(text) if text and embed is not None else None
@@ -146,7 +146,7 @@ def similar_to_set(client: OpenSearch, settings: Settings, args: Mapping[str, An
     exclude_authors = []
     if args.get("exclude_own_authors"):
         exclude_authors = [a for i in positive for a in seeds[i]["_source"].get("author_ids") or []]
-    bodies = S.similar_bodies(index, positive, vector, {k: flt.get(k) for k in FILTER_KEYS},
+    bodies = S.similar_bodies(index, positive, vector, {k: flt.get(k) for k in WORK_FILTERS},
                               size=size, unlike_ids=negative, text=text,
                               exclude_author_ids=exclude_authors)
     return _run(client, alias, bodies, size)

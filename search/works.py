@@ -11,14 +11,11 @@ from peerscope.config import Settings
 from search import results as R
 from search.errors import EmbeddingUnavailable
 from search.fusion import fuse_hits
+from search.params import HYBRID_WINDOW, MAX_PAGE, PAGE_SIZE, WORK_FILTERS
 from search.queries import works as Q
 
 log = logging.getLogger(__name__)
 Embed = Callable[[str], list[float]]
-FILTER_KEYS = ("year_from", "year_to", "venue", "author")
-MAX_PAGE = 100
-# hybrid fuses the top HYBRID_WINDOW of each list; deeper pages are not served
-HYBRID_WINDOW = 1000
 # Hybrid = weighted RRF of the keyword and vector lists, the vector weight set per query by
 # how decisive the keyword list is. Measured on the whole corpus (docs/EVALUATION.md): BM25
 # finds a half-remembered paper from three title words far better than the vector (MRR 0.75
@@ -59,8 +56,8 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
     """
     q = (args.get("q") or "").strip()
     mode = args.get("mode", "hybrid") if q and embed is not None else "keyword"
-    page, size = args.get("page", 1), args.get("size", 20)
-    filters = {k: args.get(k) for k in FILTER_KEYS}
+    page, size = args.get("page", 1), args.get("size", PAGE_SIZE)
+    filters = {k: args.get(k) for k in WORK_FILTERS}
     index = settings.alias("works")
     start = (page - 1) * size
 

@@ -11,6 +11,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from marshmallow.validate import Length, OneOf, Range
 
 from search.page import decode_cursor
+from search.params import (COMPLETE_SIZE, LIKE_SIZE, MAX_COMPLETE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PAGE_SIZE,
+                           YEARS)
 
 MAX_Q = 256
 MAX_ID = 128
@@ -22,15 +24,15 @@ def _q(**kw):
 
 
 def _page():
-    return fields.Int(load_default=1, validate=Range(1, 100), metadata={"description": "1-based page"})
+    return fields.Int(load_default=1, validate=Range(1, MAX_PAGE), metadata={"description": "1-based page"})
 
 
-def _size(default: int = 20, maximum: int = 50):
+def _size(default: int = PAGE_SIZE, maximum: int = MAX_PAGE_SIZE):
     return fields.Int(load_default=default, validate=Range(1, maximum))
 
 
 def _year(**kw):
-    return fields.Int(load_default=None, validate=Range(1900, 2100), **kw)
+    return fields.Int(load_default=None, validate=Range(*YEARS), **kw)
 
 
 def _text(maximum: int = MAX_Q, **kw):
@@ -81,11 +83,11 @@ class ResearcherSearchArgs(Args):
 
 class AutocompleteArgs(Args):
     q = fields.Str(required=True, validate=Length(1, 100))
-    size = _size(default=8, maximum=20)
+    size = _size(default=COMPLETE_SIZE, maximum=MAX_COMPLETE_SIZE)
 
 
 class CollaboratorArgs(Args):
-    size = _size(default=10)
+    size = _size(default=LIKE_SIZE)
     active_since = _year(metadata={"description": "only people active in or after this year"})
     affiliation = _text()
 
@@ -109,7 +111,7 @@ class WorkSearchArgs(WorkFilters):
 
 
 class SimilarWorkArgs(Args):
-    size = _size(default=10)
+    size = _size(default=LIKE_SIZE)
     year_from = _year()
     year_to = _year()
     exclude_own_authors = fields.Bool(load_default=False)
@@ -128,7 +130,7 @@ class SimilarSetBody(Args):
     positive = _ids()
     negative = _ids()
     text = fields.Str(load_default=None, validate=Length(1, 2000))
-    size = _size(default=10)
+    size = _size(default=LIKE_SIZE)
     exclude_own_authors = fields.Bool(load_default=False)
     filters = fields.Nested(WorkFilters, load_default=dict)
 

@@ -14,10 +14,8 @@ from urllib.parse import urlencode
 from flask import current_app, request
 from markupsafe import Markup, escape
 
+from search.params import MAX_PAGE, YEARS
 from web.schemas import MAX_ID, MAX_Q
-
-MAX_PAGE = 100
-YEARS = (1900, 2100)
 
 
 def services() -> Any:

@@ -1,0 +1,21 @@
+"""What a caller may ask of the search services, in one place: paging limits, list sizes, the
+year range and the filter keys of each kind of list.
+
+The API's request schemas (web/schemas.py) and the pages' lenient readers take their bounds
+from here, and the services read their filters by these keys.
+"""
+from __future__ import annotations
+
+MAX_PAGE = 100  # the deepest page of any numbered list
+PAGE_SIZE, MAX_PAGE_SIZE = 20, 50  # a page of search results
+LIKE_SIZE = 10  # similar works, recommended collaborators
+COMPLETE_SIZE, MAX_COMPLETE_SIZE = 8, 20  # typeahead
+# hybrid fuses the top HYBRID_WINDOW of each list; deeper pages are not served
+HYBRID_WINDOW = 1000
+YEARS = (1900, 2100)  # the years a filter may name
+
+WORK_FILTERS = ("year_from", "year_to", "venue", "author")
+RESEARCHER_FILTERS = ("topic", "affiliation", "venue", "active_since", "active_until", "has_orcid")
+COLLABORATOR_FILTERS = ("active_since", "affiliation")
+# the search page's: one year for people and papers alike
+FINDER_FILTERS = ("topic", "affiliation", "venue", "year")
