@@ -90,7 +90,7 @@ def lists_for(client, settings: Settings, seed: str) -> dict[str, list[str]]:
     """The unfused lists (whole windows, for offline studies) and the product's hybrid list."""
     found = similar.candidate_lists(client, settings, seed, ARGS)
     out = {name: [h["_id"] for h in hits] for name, hits in found.items()}
-    out["hybrid"] = [r["id"] for r in similar.similar_to_work(client, settings, seed, ARGS)["results"]]
+    out["hybrid"] = [r["id"] for r in similar.similar_to_work(client, settings, seed, ARGS).results]
     return out
 
 

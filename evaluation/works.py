@@ -100,7 +100,7 @@ def run(settings: Settings, n: int = 300, seed: int = 0, sweep: bool = False) ->
     def score(task: str, q: str, sid: str, drop: set[str], own: set[str], relevant: dict[str, float]) -> None:
         for mode in MODES:  # the product path, as served
             found = W.search_works(client, settings, {"q": q, "mode": mode, "size": K + 10}, embed)
-            _record(per[task][mode], _ids(found["results"], drop, own), relevant)
+            _record(per[task][mode], _ids(found.results, drop, own), relevant)
         if sweep:
             for name, hits in _variants(_lists(client, settings, q, embed(q))).items():
                 _record(per[task][name], _ids(hits, drop, own), relevant)

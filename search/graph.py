@@ -148,7 +148,7 @@ def work_slice(client: OpenSearch, settings: Settings, wid: str, limit: int = DE
     for name in list(dict.fromkeys(n for n in institutions if n))[:MAX_INSTITUTIONS]:
         s.edge(me, s.node("institution", name, name), "affiliation")
     near = similar.similar_to_work(client, settings, wid, {"size": max(3, limit // 2)})
-    for other in near["results"]:
+    for other in near.results:
         _add_work(s, {**other, "author_ids": [a.get("id") for a in other.get("authors") or []]}, me)
     return s.as_dict()
 

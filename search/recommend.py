@@ -18,6 +18,7 @@ from domain.collaborators import closest
 from peerscope.config import Settings
 from search import results as R
 from search.fusion import rrf
+from search.page import Page
 from search.params import COLLABORATOR_FILTERS, LIKE_SIZE
 from search.queries import collaborators as C
 from search.queries import researchers as RQ
@@ -88,7 +89,7 @@ def fuse_rankings(rankings: Mapping[str, list[str]], size: int,
 
 
 def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_id: str,
-                            args: Mapping[str, Any]) -> dict:
+                            args: Mapping[str, Any]) -> Page:
     """args: size, active_since, affiliation. Results carry `reasons`."""
     size = args.get("size", LIKE_SIZE)
     filters = {k: args.get(k) for k in COLLABORATOR_FILTERS}
@@ -105,8 +106,7 @@ def recommend_collaborators(client: OpenSearch, settings: Settings, researcher_i
         out["reasons"] = reasons(seed, cand, graph.get(hit["_id"]), papers.get(hit["_id"]),
                                  from_content=hit["_id"] in rankings.get("content", []))
         results.append(out)
-    return {"results": results, "total": len(results), "page": 1, "size": size, "next": None,
-            "seed": {"id": researcher_id, "name": seed.get("name")}}
+    return Page.whole(results, size, seed={"id": researcher_id, "name": seed.get("name")})
 
 
 def _chosen_with_papers(client: OpenSearch, settings: Settings, seed: dict,

@@ -8,12 +8,12 @@ from opensearchpy import OpenSearch
 
 from peerscope.config import Settings
 from search import results as R
-from search.page import encode_cursor
-from search.params import COMPLETE_SIZE, MAX_PAGE, PAGE_SIZE, RESEARCHER_FILTERS
+from search.page import Page, encode_cursor
+from search.params import COMPLETE_SIZE, PAGE_SIZE, RESEARCHER_FILTERS
 from search.queries import researchers as Q
 
 
-def search_researchers(client: OpenSearch, settings: Settings, args: Mapping[str, Any]) -> dict:
+def search_researchers(client: OpenSearch, settings: Settings, args: Mapping[str, Any]) -> Page:
     """Keyword search for people.
 
     args: q, page, size, cursor, and the RESEARCHER_FILTERS. `cursor` is None (page
@@ -29,22 +29,16 @@ def search_researchers(client: OpenSearch, settings: Settings, args: Mapping[str
     body = Q.search_body(args.get("q"), filters, page=page, size=size, search_after=cursor or None)
     resp = client.search(index=settings.alias("researchers"), body=body)
     found = R.hits(resp)
-    total = R.total(resp)
-    nxt: dict | None = None
-    if cursor is not None:
-        if len(found) == size:
-            nxt = {"cursor": encode_cursor(found[-1]["sort"])}
-    elif page * size < total and page < MAX_PAGE:
-        nxt = {"page": page + 1}
-    return {"results": [R.to_result(h) for h in found], "total": total, "page": page,
-            "size": size, "next": nxt, "facets": R.facets(resp)}
+    results, total, facets = [R.to_result(h) for h in found], R.total(resp), R.facets(resp)
+    if cursor is None:
+        return Page.numbered(results, total, page, size, facets=facets)
+    nxt = {"cursor": encode_cursor(found[-1]["sort"])} if len(found) == size else None
+    return Page(results, total, page, size, nxt, facets=facets)
 
 
-def autocomplete(client: OpenSearch, settings: Settings, q: str, size: int = COMPLETE_SIZE) -> dict:
+def autocomplete(client: OpenSearch, settings: Settings, q: str, size: int = COMPLETE_SIZE) -> Page:
     resp = client.search(index=settings.alias("researchers"), body=Q.autocomplete_body(q, size))
-    found = R.hits(resp)
-    return {"results": [R.to_result(h) for h in found], "total": len(found), "page": 1,
-            "size": size, "next": None}
+    return Page.whole([R.to_result(h) for h in R.hits(resp)], size)
 
 
 def get_researcher(client: OpenSearch, settings: Settings, researcher_id: str) -> dict:

@@ -9,6 +9,7 @@ from opensearchpy import OpenSearch
 from peerscope.config import Settings
 from search import results as R
 from search.errors import NotFound
+from search.page import Page
 from search.params import LIKE_SIZE, WORK_FILTERS
 from search.queries import similar as S
 from search.queries import works as W
@@ -78,7 +79,7 @@ def fused_hits(client: OpenSearch, index: str, bodies: dict[str, dict], size: in
     return fuse(lists, extra, size)
 
 
-def _run(client: OpenSearch, index: str, bodies: dict[str, dict], size: int) -> dict:
+def _run(client: OpenSearch, index: str, bodies: dict[str, dict], size: int) -> Page:
     """The fused candidates, then the display fields of the chosen ones (a third search:
     reading 10 documents instead of the 60 the lists hold)."""
     fused = fused_hits(client, index, bodies, size)
@@ -91,7 +92,7 @@ def _run(client: OpenSearch, index: str, bodies: dict[str, dict], size: int) -> 
             out = R.to_result({**docs[hit["_id"]], "_score": hit["_score"]})
             out["ranks"] = dict(hit["_ranks"])
             results.append(out)
-    return {"results": results, "total": len(results), "page": 1, "size": size, "next": None}
+    return Page.whole(results, size)
 
 
 def _work_bodies(client: OpenSearch, settings: Settings, work_id: str,
@@ -114,19 +115,19 @@ def candidate_lists(client: OpenSearch, settings: Settings, work_id: str,
 
 
 def similar_to_work(client: OpenSearch, settings: Settings, work_id: str,
-                    args: Mapping[str, Any]) -> dict:
+                    args: Mapping[str, Any]) -> Page:
     """Works like `work_id`, never the seed itself; optionally none by its authors.
 
     args: size, year_from, year_to, venue, author, exclude_own_authors.
     """
     src, bodies = _work_bodies(client, settings, work_id, args)
     out = _run(client, settings.alias("works"), bodies, args.get("size", LIKE_SIZE))
-    out["seed"] = {"id": work_id, "title": src.get("title"), "year": src.get("year")}
+    out.seed = {"id": work_id, "title": src.get("title"), "year": src.get("year")}
     return out
 
 
 def similar_to_set(client: OpenSearch, settings: Settings, args: Mapping[str, Any],
-                   embed: Embed | None = None) -> dict:
+                   embed: Embed | None = None) -> Page:
     """Works like the `positive` ids (and/or `text`), pushed away from `negative` ids.
 
     The k-NN vector is Rocchio feedback over the examples' embeddings; MLT uses

@@ -11,7 +11,8 @@ from peerscope.config import Settings
 from search import results as R
 from search.errors import EmbeddingUnavailable
 from search.fusion import fuse_hits
-from search.params import HYBRID_WINDOW, MAX_PAGE, PAGE_SIZE, WORK_FILTERS
+from search.page import Page
+from search.params import HYBRID_WINDOW, PAGE_SIZE, WORK_FILTERS
 from search.queries import works as Q
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def named_first(fused: list[dict], named: list[str]) -> list[dict]:
 
 
 def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any],
-                 embed: Embed | None = None) -> dict:
+                 embed: Embed | None = None) -> Page:
     """args: q, mode (hybrid|keyword|vector), page, size, year_from/year_to/venue/author.
 
     An empty q lists the filtered works newest first, whatever the mode.
@@ -86,11 +87,8 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
         fused = named_first(fused, [R.hit_id(h) for h in R.hits(titled)] if R.total(titled) <= NAMED_MAX else [])
         found = fused[start:start + size]
         total = max(R.total(kw), len(fused))
-    more = start + size < total and page < MAX_PAGE
-    if mode == "hybrid":
-        more = more and (page + 1) * size <= HYBRID_WINDOW
-    return {"results": [_result(h) for h in found], "total": total, "page": page, "size": size,
-            "mode": mode, "next": {"page": page + 1} if more else None}
+    return Page.numbered([_result(h) for h in found], total, page, size,
+                         window=HYBRID_WINDOW if mode == "hybrid" else None, mode=mode)
 
 
 def _result(hit: Mapping[str, Any]) -> dict:

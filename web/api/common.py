@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from flask import current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
+from search.page import Page
 from web.schemas import MAX_ID
 
 DOC_ATTR = "api_doc"
@@ -50,7 +51,7 @@ def _check_path(path: dict) -> None:
 
 def endpoint(response: type[Schema], *, args: type[Schema] | None = None,
              body: type[Schema] | None = None, summary: str = "") -> Callable:
-    def deco(fn: Callable[..., dict]) -> Callable:
+    def deco(fn: Callable[..., dict | Page]) -> Callable:
         @wraps(fn)
         def view(**path: Any):
             _check_path(path)
@@ -63,6 +64,8 @@ def endpoint(response: type[Schema], *, args: type[Schema] | None = None,
                     raise ValidationError({"_schema": ["Send a JSON object."]})
                 kwargs["body"] = body().load(data)
             result = fn(**path, **kwargs)
+            if isinstance(result, Page):
+                result = result.as_dict()
             if isinstance(result.get("next"), dict):
                 result = {**result, "next": next_url(result["next"])}
             return jsonify(response().dump(result))

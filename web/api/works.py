@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from search import similar, works
+from search.page import Page
 from web import schemas as S
 from web.api.common import endpoint, services
 
@@ -12,7 +13,7 @@ bp = Blueprint("works", __name__, url_prefix="/works")
 
 @bp.get("")
 @endpoint(S.WorkList, args=S.WorkSearchArgs)
-def search(args: dict) -> dict:
+def search(args: dict) -> Page:
     """Search works: hybrid (default), keyword (with highlights) or vector."""
     s = services()
     embed = s.embed if args["mode"] != "keyword" and args["q"].strip() else None
@@ -21,7 +22,7 @@ def search(args: dict) -> dict:
 
 @bp.post("/similar")
 @endpoint(S.WorkList, body=S.SimilarSetBody)
-def similar_to_set(body: dict) -> dict:
+def similar_to_set(body: dict) -> Page:
     """Works like the positive examples (and text), unlike the negative ones."""
     s = services()
     return similar.similar_to_set(s.opensearch, s.settings, body, s.embed if body.get("text") else None)
@@ -37,7 +38,7 @@ def work(work_id: str) -> dict:
 
 @bp.get("/<work_id>/similar")
 @endpoint(S.WorkList, args=S.SimilarWorkArgs)
-def similar_to_work(work_id: str, args: dict) -> dict:
+def similar_to_work(work_id: str, args: dict) -> Page:
     """Works similar to this one (never itself), optionally not by its authors."""
     s = services()
     return similar.similar_to_work(s.opensearch, s.settings, work_id, args)

@@ -14,6 +14,7 @@ from search import researchers, works
 from search import results as R
 from search.queries import works as WQ
 from search.queries import listings as PQ
+from search.page import Page
 from search.results import multi_search
 
 PEOPLE_PREVIEW, PEOPLE_PAGE, PAPERS_PAGE = 5, 20, 10
@@ -44,8 +45,8 @@ class Query:
 
 @dataclass
 class Found:
-    people: dict = field(default_factory=dict)
-    papers: dict = field(default_factory=dict)
+    people: Page | None = None
+    papers: Page | None = None
     paper_facets: dict = field(default_factory=dict)
     keyword_total: int = 0
     popular_topics: list = field(default_factory=list)
@@ -58,15 +59,15 @@ def find(s: Any, query: Query) -> Found:
         out.people = people(s, query)
     if query.tab in ("all", "papers"):
         out.papers, out.paper_facets, out.keyword_total = papers(s, query)
-    nothing = not out.people.get("total") and not out.keyword_total
+    nothing = not (out.people and out.people.total) and not out.keyword_total
     if nothing or query.empty:
         out.popular_topics = popular_topics(s)
-    if query.q and out.people.get("results") and not out.keyword_total:
-        out.did_you_mean = out.people["results"][0]
+    if query.q and out.people and out.people.results and not out.keyword_total:
+        out.did_you_mean = out.people.results[0]
     return out
 
 
-def people(s: Any, query: Query) -> dict:
+def people(s: Any, query: Query) -> Page:
     size = PEOPLE_PAGE if query.tab == "people" else PEOPLE_PREVIEW
     args = {"q": query.q, "page": query.page if query.tab == "people" else 1, "size": size,
             "cursor": None, "topic": query.topic or None, "affiliation": query.affiliation or None,
@@ -75,7 +76,7 @@ def people(s: Any, query: Query) -> dict:
     return researchers.search_researchers(s.opensearch, s.settings, args)
 
 
-def papers(s: Any, query: Query) -> tuple[dict, dict, int]:
+def papers(s: Any, query: Query) -> tuple[Page, dict, int]:
     """(results, facets, how many papers contain the words)."""
     page = query.page if query.tab in ("all", "papers") else 1
     filters = {"year_from": query.year, "year_to": query.year, "venue": query.venue or None,
@@ -87,10 +88,8 @@ def papers(s: Any, query: Query) -> tuple[dict, dict, int]:
     if extra or query.mode == "keyword" or not query.q:
         listing, counted = multi_search(s.opensearch, [
             (index, keyword), (index, PQ.facets_only(keyword, PQ.WORK_FACETS))])
-        total = R.total(listing)
-        more = page * PAPERS_PAGE < total and page < 100
-        found = {"results": [R.to_result(h) for h in R.hits(listing)], "total": total, "page": page,
-                 "size": PAPERS_PAGE, "mode": "keyword", "next": {"page": page + 1} if more else None}
+        found = Page.numbered([R.to_result(h) for h in R.hits(listing)], R.total(listing), page, PAPERS_PAGE,
+                              mode="keyword")
     else:
         counted = s.opensearch.search(index=index, body=PQ.facets_only(keyword, PQ.WORK_FACETS))
         args = {"q": query.q, "mode": query.mode, "page": page, "size": PAPERS_PAGE, **filters}

@@ -14,6 +14,7 @@ from domain.collaborators import closest
 from search import recommend
 from search import results as R
 from search.errors import NotFound
+from search.page import Page
 from search.queries import researchers as RQ
 from search.queries import listings as PQ
 from search.results import multi_search
@@ -30,8 +31,8 @@ WORK_SOURCE = ["id", "title", "year", "type", "venue_ids", "venue_names", "bookt
                "authors.id", "authors.name", "abstract", "doi", "topic_labels"]
 
 
-def _load(researcher_id: str, works_page: int, works_size: int) -> tuple[dict, dict]:
-    """(researcher, {"results", "total", "page", "size", "next"}) in one round trip."""
+def _load(researcher_id: str, works_page: int, works_size: int) -> tuple[dict, Page]:
+    """(researcher, a page of their works) in one round trip."""
     if not valid_id(researcher_id):
         raise NotFound("researcher", researcher_id[:64])
     s = services()
@@ -46,10 +47,8 @@ def _load(researcher_id: str, works_page: int, works_size: int) -> tuple[dict, d
     if not found:
         raise NotFound("researcher", researcher_id)
     doc = R.to_result(found[0])
-    total = R.total(listed)
-    more = works_page * works_size < total
-    works = {"results": [R.to_result(h) for h in R.hits(listed)], "total": total,
-             "page": works_page, "size": works_size, "next": works_page + 1 if more else None}
+    works = Page.numbered([R.to_result(h) for h in R.hits(listed)], R.total(listed), works_page, works_size,
+                          last_page=None)
     return doc, works
 
 
@@ -70,7 +69,7 @@ def profile(researcher_id: str):
 def works_page(researcher_id: str):
     page = page_arg()
     doc, works = _load(researcher_id, page, WORKS_PAGE)
-    if page > 1 and not works["results"]:
+    if page > 1 and not works.results:
         abort(404)
     return render_template("researcher_works.html", r=doc, works=works)
 
@@ -84,4 +83,4 @@ def recommended(researcher_id: str):
                                              {"size": RECOMMENDED})
     fragment = request.args.get("fragment") == "1"
     return render_template("recommended_fragment.html" if fragment else "recommended.html",
-                           recs=recs["results"], seed=recs["seed"], researcher_id=researcher_id)
+                           recs=recs.results, seed=recs.seed, researcher_id=researcher_id)

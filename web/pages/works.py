@@ -56,7 +56,7 @@ def work(work_id: str):
     doc = _work(work_id)
     s = services()
     near = similar.similar_to_work(s.opensearch, s.settings, work_id, {"size": SIMILAR})
-    items = [{**w, "why": why(doc, w)} for w in near["results"]]
+    items = [{**w, "why": why(doc, w)} for w in near.results]
     return render_template("work.html", w=doc, similar=items,
                            anthology=exports.ANTHOLOGY.format(id=doc["id"]))
 
