@@ -19,8 +19,8 @@ from peerscope.config import Settings
 from search import results as R
 from search import similar
 from search.errors import NotFound
-from search.queries.works import visible
-from search.queries.listings import MOST_WORKS, NEWEST, listing, topic_clause, works_by_topic
+from search.queries.listings import MOST_WORKS, NEWEST, listing, works_by_topic
+from search.queries.works import topic_clause, visible
 from search.results import multi_search
 
 KINDS = {"r": "researcher", "w": "work", "t": "topic", "i": "institution"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.queries.works import visible
+from search.queries.works import affiliation_clause, topic_clause, visible
 
 NEWEST = [{"year": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
 MOST_WORKS = [{"works_count": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
@@ -34,16 +34,6 @@ def works_by_author(author_id: str, source: list[str], *, size: int, from_: int 
 def works_by_topic(topic: str, source: list[str], size: int) -> dict:
     return {"size": size, "_source": source, "sort": NEWEST, "track_total_hits": False,
             "query": visible([topic_clause(topic)])}
-
-
-def topic_clause(topic: str) -> dict:
-    """A topic given by id ("few-shot-learning") or label ("Few-Shot Learning")."""
-    return {"bool": {"should": [{"term": {"topics": topic}}, {"term": {"topic_labels.raw": topic}}],
-                     "minimum_should_match": 1}}
-
-
-def affiliation_clause(name: str) -> dict:
-    return {"term": {"affiliations": name}}
 
 
 def work_extra_filters(topic: str | None, affiliation: str | None) -> list[dict]:

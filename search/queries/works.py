@@ -48,6 +48,16 @@ def work_filters(filters: Mapping[str, Any]) -> list[dict]:
     return out
 
 
+def topic_clause(topic: str) -> dict:
+    """A topic given by id ("few-shot-learning") or label ("Few-Shot Learning")."""
+    return {"bool": {"should": [{"term": {"topics": topic}}, {"term": {"topic_labels.raw": topic}}],
+                     "minimum_should_match": 1}}
+
+
+def affiliation_clause(name: str) -> dict:
+    return {"term": {"affiliations": name}}
+
+
 def visible(filters: list[dict], must_not: list[dict] | None = None) -> dict:
     """A bool filter that also drops hidden works (and anything in must_not)."""
     return {"bool": {"filter": list(filters),
