@@ -14,7 +14,8 @@ COMPLETE_SIZE, MAX_COMPLETE_SIZE = 8, 20  # typeahead
 HYBRID_WINDOW = 1000
 YEARS = (1900, 2100)  # the years a filter may name
 
-WORK_FILTERS = ("year_from", "year_to", "venue", "author")
+# works: the API takes the first four; the search page also narrows papers by topic and affiliation
+WORK_FILTERS = ("year_from", "year_to", "venue", "author", "topic", "affiliation")
 RESEARCHER_FILTERS = ("topic", "affiliation", "venue", "active_since", "active_until", "has_orcid")
 COLLABORATOR_FILTERS = ("active_since", "affiliation")
 # the search page's: one year for people and papers alike

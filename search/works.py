@@ -13,6 +13,7 @@ from search.errors import EmbeddingUnavailable
 from search.fusion import fuse_hits
 from search.page import Page
 from search.params import HYBRID_WINDOW, PAGE_SIZE, WORK_FILTERS
+from search.queries import listings as L
 from search.queries import works as Q
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,13 @@ def named_first(fused: list[dict], named: list[str]) -> list[dict]:
 
 
 def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any],
-                 embed: Embed | None = None) -> Page:
-    """args: q, mode (hybrid|keyword|vector), page, size, year_from/year_to/venue/author.
+                 embed: Embed | None = None, *, facets: bool = False) -> Page:
+    """args: q, mode (hybrid|keyword|vector), page, size and the WORK_FILTERS.
 
     An empty q lists the filtered works newest first, whatever the mode.
-    Without an embedder, vector and hybrid fall back to keyword.
+    Without an embedder, vector and hybrid fall back to keyword. With `facets`, the page also
+    counts the works holding the words into facets (topics, venues, years) and says how many
+    they are (`keyword_total`), in the same round trip.
     """
     q = (args.get("q") or "").strip()
     mode = args.get("mode", "hybrid") if q and embed is not None else "keyword"
@@ -61,13 +64,13 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
     filters = {k: args.get(k) for k in WORK_FILTERS}
     index = settings.alias("works")
     start = (page - 1) * size
+    counting = [L.facets_only(Q.keyword_body(q, filters), L.WORK_FACETS)] if facets else []
 
     if mode == "keyword":
-        resp = client.search(index=index, body=Q.keyword_body(q, filters, from_=start, size=size))
+        resp, *counted = _search(client, index, [Q.keyword_body(q, filters, from_=start, size=size), *counting])
         found, total = R.hits(resp), R.total(resp)
     elif mode == "vector":
-        body = Q.knn_body(embed(q), filters, from_=start, size=size)
-        resp = client.search(index=index, body=body)
+        resp, *counted = _search(client, index, [Q.knn_body(embed(q), filters, from_=start, size=size), *counting])
         found, total = R.hits(resp), R.total(resp)
     else:
         window = min(page * size, HYBRID_WINDOW)
@@ -75,11 +78,12 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
             vector = embed(q)
         except EmbeddingUnavailable:
             log.exception("hybrid search falls back to keyword")
-            return search_works(client, settings, {**args, "mode": "keyword"}, embed)
-        kw, vec, titled = R.msearch(client, index, [
+            return search_works(client, settings, {**args, "mode": "keyword"}, embed, facets=facets)
+        kw, vec, titled, *counted = R.msearch(client, index, [
             Q.keyword_body(q, filters, from_=0, size=window),
             Q.knn_body(vector, filters, size=window),
             Q.title_match_body(q, filters, size=NAMED_MAX + 1),
+            *counting,
         ])
         kw_hits = R.hits(kw)
         fused = fuse_hits([kw_hits, R.hits(vec)], weights=(KEYWORD_WEIGHT, vector_weight(kw_hits)),
@@ -87,8 +91,16 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
         fused = named_first(fused, [R.hit_id(h) for h in R.hits(titled)] if R.total(titled) <= NAMED_MAX else [])
         found = fused[start:start + size]
         total = max(R.total(kw), len(fused))
-    return Page.numbered([_result(h) for h in found], total, page, size,
-                         window=HYBRID_WINDOW if mode == "hybrid" else None, mode=mode)
+    out = Page.numbered([_result(h) for h in found], total, page, size,
+                        window=HYBRID_WINDOW if mode == "hybrid" else None, mode=mode)
+    if counted:
+        out.facets, out.keyword_total = R.facets(counted[0]), R.total(counted[0])
+    return out
+
+
+def _search(client: OpenSearch, index: str, bodies: list[dict]) -> list[dict]:
+    """One body as a search, several as one msearch."""
+    return [client.search(index=index, body=bodies[0])] if len(bodies) == 1 else R.msearch(client, index, bodies)
 
 
 def _result(hit: Mapping[str, Any]) -> dict:

@@ -27,7 +27,8 @@ MATCH_RULE = "2<50%"
 
 
 def work_filters(filters: Mapping[str, Any]) -> list[dict]:
-    """Filter clauses for year range, venue (id or name) and author (id or name)."""
+    """Filter clauses for year range, venue (id or name), author (id or name), topic (id or
+    label) and affiliation (exact name)."""
     out: list[dict] = []
     years = {}
     if filters.get("year_from") is not None:
@@ -45,6 +46,10 @@ def work_filters(filters: Mapping[str, Any]) -> list[dict]:
         out.append({"bool": {"should": [{"term": {"author_ids": a}},
                                         {"match_phrase": {"authors.name": a}}],
                              "minimum_should_match": 1}})
+    if filters.get("topic"):
+        out.append(topic_clause(filters["topic"]))
+    if filters.get("affiliation"):
+        out.append(affiliation_clause(filters["affiliation"]))
     return out
 
 

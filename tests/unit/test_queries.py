@@ -124,6 +124,13 @@ def test_work_filters():
     assert W.work_filters({"year_to": 1999}) == [{"range": {"year": {"lte": 1999}}}]
 
 
+def test_work_filters_take_a_topic_by_id_or_label_and_an_exact_affiliation():
+    topic, affiliation = W.work_filters({"topic": "Few-Shot Learning", "affiliation": "Tsinghua University"})
+    assert {"term": {"topic_labels.raw": "Few-Shot Learning"}} in topic["bool"]["should"]
+    assert {"term": {"topics": "Few-Shot Learning"}} in topic["bool"]["should"]
+    assert affiliation == {"term": {"affiliations": "Tsinghua University"}}
+
+
 def test_keyword_body_has_fields_highlight_and_hides_hidden():
     body = W.keyword_body("neural parsing", {"year_from": 2020}, from_=40, size=20)
     must = body["query"]["bool"]["must"][0]["bool"]["must"][0]["multi_match"]
