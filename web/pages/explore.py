@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 
-from search import graph
-from web.pages import finder
+from search import finder, graph
 from web.pages.common import services, text_arg
 
 bp = Blueprint("explore", __name__)

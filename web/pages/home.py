@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from web.pages import finder
+from search import finder
 from web.pages.common import page_arg, services, text_arg, year_arg
 
 bp = Blueprint("home", __name__)
