@@ -1,25 +1,29 @@
-"""The data behind /search: people and papers for one query, with facets and suggestions.
+"""The search page's service: people and papers for one query, with facets and suggestions.
 
-People come from `search.researchers.search_researchers` (fuzzy names,
-facets), papers from `search.works.search_works` (hybrid by default). Topic
-and affiliation filters for papers, and paper facets, are not in the works
-service yet, so they run here on the works keyword body (see queries.py).
+People come from `search.researchers.search_researchers` (fuzzy names, facets), papers from
+`search.works.search_works` (hybrid by default) with its facets; the page's one year filter
+stands for an active span of people and a year of papers.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from opensearchpy import OpenSearch
+
+from peerscope.config import Settings
 from search import researchers, works
 from search import results as R
-from search.queries import works as WQ
-from search.queries import listings as PQ
 from search.page import Page
-from search.results import multi_search
+from search.params import FINDER_FILTERS
+from search.queries import listings as L
 
 PEOPLE_PREVIEW, PEOPLE_PAGE, PAPERS_PAGE = 5, 20, 10
+POPULAR_TOPICS = 12
 TABS = ("all", "people", "papers")
 MODES = ("hybrid", "keyword")
+Embed = Callable[[str], list[float]]
 
 
 @dataclass
@@ -35,8 +39,7 @@ class Query:
 
     @property
     def filters(self) -> dict[str, Any]:
-        return {k: v for k, v in (("topic", self.topic), ("affiliation", self.affiliation),
-                                  ("venue", self.venue), ("year", self.year)) if v}
+        return {k: getattr(self, k) for k in FINDER_FILTERS if getattr(self, k)}
 
     @property
     def empty(self) -> bool:
@@ -53,53 +56,40 @@ class Found:
     did_you_mean: dict | None = None
 
 
-def find(s: Any, query: Query) -> Found:
+def find(client: OpenSearch, settings: Settings, query: Query, embed: Embed | None = None) -> Found:
     out = Found()
     if query.tab in ("all", "people"):
-        out.people = people(s, query)
+        out.people = people(client, settings, query)
     if query.tab in ("all", "papers"):
-        out.papers, out.paper_facets, out.keyword_total = papers(s, query)
+        out.papers = papers(client, settings, query, embed)
+        out.paper_facets, out.keyword_total = out.papers.facets or {}, out.papers.keyword_total or 0
     nothing = not (out.people and out.people.total) and not out.keyword_total
     if nothing or query.empty:
-        out.popular_topics = popular_topics(s)
+        out.popular_topics = popular_topics(client, settings)
     if query.q and out.people and out.people.results and not out.keyword_total:
         out.did_you_mean = out.people.results[0]
     return out
 
 
-def people(s: Any, query: Query) -> Page:
+def people(client: OpenSearch, settings: Settings, query: Query) -> Page:
     size = PEOPLE_PAGE if query.tab == "people" else PEOPLE_PREVIEW
     args = {"q": query.q, "page": query.page if query.tab == "people" else 1, "size": size,
             "cursor": None, "topic": query.topic or None, "affiliation": query.affiliation or None,
             "venue": query.venue or None, "active_since": query.year, "active_until": query.year,
             "has_orcid": None}
-    return researchers.search_researchers(s.opensearch, s.settings, args)
+    return researchers.search_researchers(client, settings, args)
 
 
-def papers(s: Any, query: Query) -> tuple[Page, dict, int]:
-    """(results, facets, how many papers contain the words)."""
-    page = query.page if query.tab in ("all", "papers") else 1
-    filters = {"year_from": query.year, "year_to": query.year, "venue": query.venue or None,
-               "author": None}
-    extra = PQ.work_extra_filters(query.topic, query.affiliation)
-    keyword = PQ.with_filters(WQ.keyword_body(query.q, filters, from_=(page - 1) * PAPERS_PAGE,
-                                              size=PAPERS_PAGE), extra)
-    index = s.settings.alias("works")
-    if extra or query.mode == "keyword" or not query.q:
-        listing, counted = multi_search(s.opensearch, [
-            (index, keyword), (index, PQ.facets_only(keyword, PQ.WORK_FACETS))])
-        found = Page.numbered([R.to_result(h) for h in R.hits(listing)], R.total(listing), page, PAPERS_PAGE,
-                              mode="keyword")
-    else:
-        counted = s.opensearch.search(index=index, body=PQ.facets_only(keyword, PQ.WORK_FACETS))
-        args = {"q": query.q, "mode": query.mode, "page": page, "size": PAPERS_PAGE, **filters}
-        found = works.search_works(s.opensearch, s.settings, args, s.embed)
-    return found, R.facets(counted), R.total(counted)
+def papers(client: OpenSearch, settings: Settings, query: Query, embed: Embed | None = None) -> Page:
+    """A page of papers with facets; with a topic or affiliation filter, keyword matches only."""
+    args = {"q": query.q, "mode": query.mode, "page": query.page, "size": PAPERS_PAGE,
+            "year_from": query.year, "year_to": query.year, "venue": query.venue or None, "author": None,
+            "topic": query.topic or None, "affiliation": query.affiliation or None}
+    keyword_only = query.mode == "keyword" or query.topic or query.affiliation
+    return works.search_works(client, settings, args, None if keyword_only else embed, facets=True)
 
 
-def popular_topics(s: Any, size: int = 12) -> list[dict]:
+def popular_topics(client: OpenSearch, settings: Settings, size: int = POPULAR_TOPICS) -> list[dict]:
     """The topics with most papers, for empty searches and the home page."""
-    body = {"size": 0, "query": WQ.visible([]),
-            "aggs": {"topics": {"terms": {"field": "topic_labels.raw", "size": size}}}}
-    resp = s.opensearch.search(index=s.settings.alias("works"), body=body)
+    resp = client.search(index=settings.alias("works"), body=L.popular_topics_body(size))
     return R.facets(resp).get("topics", [])

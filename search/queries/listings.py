@@ -1,13 +1,13 @@
 """Listing bodies for pages and graph slices: works by one author (an exact id,
-unlike the `author` filter that also matches names), by topic, topic and
-affiliation filters for works, works facets. Pure builders; they reuse
-`visible` so the visibility rules stay in one place.
+unlike the `author` filter that also matches names), by topic, works facets and the
+most common topics. Pure builders; they reuse `visible` so the visibility rules stay
+in one place.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from search.queries.works import affiliation_clause, topic_clause, visible
+from search.queries.works import topic_clause, visible
 
 NEWEST = [{"year": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
 MOST_WORKS = [{"works_count": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
@@ -36,27 +36,12 @@ def works_by_topic(topic: str, source: list[str], size: int) -> dict:
             "query": visible([topic_clause(topic)])}
 
 
-def work_extra_filters(topic: str | None, affiliation: str | None) -> list[dict]:
-    """Works filters the works service does not take yet."""
-    out: list[dict] = []
-    if topic:
-        out.append(topic_clause(topic))
-    if affiliation:
-        out.append(affiliation_clause(affiliation))
-    return out
-
-
-def with_filters(body: dict, extra: list[dict]) -> dict:
-    """A copy of a works keyword body (bool query with a filter list) with `extra` filters."""
-    if not extra:
-        return body
-    query = dict(body["query"])
-    inner = dict(query["bool"])
-    inner["filter"] = [*inner.get("filter", []), *extra]
-    query["bool"] = inner
-    return {**body, "query": query}
-
-
 def facets_only(body: dict, aggs: dict[str, Any]) -> dict:
     """The same query counted into facets, no hits."""
     return {"size": 0, "query": body["query"], "aggs": aggs, "track_total_hits": True}
+
+
+def popular_topics_body(size: int) -> dict:
+    """The topics with most visible works, counted, no hits."""
+    return {"size": 0, "query": visible([]),
+            "aggs": {"topics": {"terms": {"field": "topic_labels.raw", "size": size}}}}

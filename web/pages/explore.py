@@ -24,11 +24,11 @@ def explore():
     s = services()
     raw = text_arg("node", 300)
     if not raw:
-        return render_template("explore.html", data=None, popular=finder.popular_topics(s))
+        return render_template("explore.html", data=None, popular=finder.popular_topics(s.opensearch, s.settings))
     try:
         kind, key = graph.parse_node(raw)
     except ValueError:
-        return render_template("explore.html", data=None, popular=finder.popular_topics(s),
+        return render_template("explore.html", data=None, popular=finder.popular_topics(s.opensearch, s.settings),
                                error="That is not a node of the graph."), 404
     data = graph.build(s.opensearch, s.settings, kind, key)
     center = next(n for n in data["nodes"] if n["id"] == data["center"])

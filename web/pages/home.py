@@ -11,7 +11,8 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("home.html", popular=finder.popular_topics(services()))
+    s = services()
+    return render_template("home.html", popular=finder.popular_topics(s.opensearch, s.settings))
 
 
 @bp.get("/search")
@@ -22,5 +23,6 @@ def search_page():
         q=text_arg("q"), tab=tab if tab in finder.TABS else "all", page=page_arg(),
         mode=mode if mode in finder.MODES else "hybrid", topic=text_arg("topic"),
         affiliation=text_arg("affiliation"), venue=text_arg("venue"), year=year_arg("year"))
-    found = finder.find(services(), query)
+    s = services()
+    found = finder.find(s.opensearch, s.settings, query, s.embed)
     return render_template("search.html", query=query, found=found, q=query.q)
