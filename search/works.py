@@ -1,4 +1,5 @@
-"""Works search (keyword, vector, hybrid) and single works."""
+"""Works search (keyword, vector, hybrid), single works, and a work with what its page and
+exports show beside it."""
 from __future__ import annotations
 
 import logging
@@ -8,11 +9,12 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from peerscope.config import Settings
+from search import researchers, similar
 from search import results as R
 from search.errors import EmbeddingUnavailable
 from search.fusion import fuse_hits
 from search.page import Page
-from search.params import HYBRID_WINDOW, PAGE_SIZE, WORK_FILTERS
+from search.params import HYBRID_WINDOW, LIKE_SIZE, PAGE_SIZE, WORK_FILTERS
 from search.queries import listings as L
 from search.queries import works as Q
 
@@ -116,3 +118,18 @@ def get_work(client: OpenSearch, settings: Settings, work_id: str) -> dict:
     doc = R.to_result(R.fetch_one(client, settings.alias("works"), "work", work_id, body))
     doc.pop("score", None)
     return doc
+
+
+def work_with_similar(client: OpenSearch, settings: Settings, work_id: str,
+                      size: int = LIKE_SIZE) -> tuple[dict, Page]:
+    """A work and the works most like it (the work page)."""
+    return get_work(client, settings, work_id), similar.similar_to_work(client, settings, work_id, {"size": size})
+
+
+def work_with_author_names(client: OpenSearch, settings: Settings,
+                           work_id: str) -> tuple[dict, dict[str, tuple[str, str]]]:
+    """A work and the (given, family) names of its authors whose profile name is the name
+    printed on it (citation exports split those names as the profile does)."""
+    doc = get_work(client, settings, work_id)
+    printed = {a["id"]: a.get("name") for a in doc.get("authors") or [] if a.get("id")}
+    return doc, researchers.printed_names(client, settings, printed)

@@ -11,13 +11,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from domain.collaborators import closest
-from search import recommend
-from search import results as R
+from search import recommend, researchers
 from search.errors import NotFound
 from search.page import Page
-from search.queries import researchers as RQ
-from search.queries import listings as PQ
-from search.results import multi_search
 from web.pages.common import page_arg, services, valid_id
 
 bp = Blueprint("researchers", __name__, url_prefix="/researchers")
@@ -25,10 +21,6 @@ bp = Blueprint("researchers", __name__, url_prefix="/researchers")
 PROFILE_WORKS, WORKS_PAGE = 8, 25
 CLOSE_COLLABORATORS = 12
 RECOMMENDED = 6
-# the profile needs neither vectors nor the long id/title lists
-PROFILE_EXCLUDES = [*R.HEAVY_FIELDS, "work_ids", "recent_titles", "collaborator_ids"]
-WORK_SOURCE = ["id", "title", "year", "type", "venue_ids", "venue_names", "booktitle",
-               "authors.id", "authors.name", "abstract", "doi", "topic_labels"]
 
 
 def _load(researcher_id: str, works_page: int, works_size: int) -> tuple[dict, Page]:
@@ -36,20 +28,7 @@ def _load(researcher_id: str, works_page: int, works_size: int) -> tuple[dict, P
     if not valid_id(researcher_id):
         raise NotFound("researcher", researcher_id[:64])
     s = services()
-    person, listed = multi_search(s.opensearch, [
-        (s.settings.alias("researchers"),
-         RQ.by_ids_body([researcher_id], source={"excludes": PROFILE_EXCLUDES})),
-        (s.settings.alias("works"),
-         PQ.works_by_author(researcher_id, WORK_SOURCE, size=works_size,
-                            from_=(works_page - 1) * works_size)),
-    ])
-    found = [h for h in R.hits(person) if h["_id"] == researcher_id]
-    if not found:
-        raise NotFound("researcher", researcher_id)
-    doc = R.to_result(found[0])
-    works = Page.numbered([R.to_result(h) for h in R.hits(listed)], R.total(listed), works_page, works_size,
-                          last_page=None)
-    return doc, works
+    return researchers.profile_with_works(s.opensearch, s.settings, researcher_id, works_page, works_size)
 
 
 def topics(doc: dict) -> list[dict]:

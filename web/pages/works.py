@@ -6,10 +6,8 @@ import re
 
 from flask import Blueprint, Response, render_template
 
-from search import results as R
-from search import similar, works
+from search import works
 from search.errors import NotFound
-from search.queries import researchers as RQ
 from web import exports
 from web.pages.common import services, valid_id
 
@@ -23,11 +21,10 @@ EXPORTS = {
 }
 
 
-def _work(work_id: str) -> dict:
+def _valid(work_id: str) -> str:
     if not valid_id(work_id):
         raise NotFound("work", work_id[:64])
-    s = services()
-    return works.get_work(s.opensearch, s.settings, work_id)
+    return work_id
 
 
 def why(seed: dict, other: dict) -> str:
@@ -53,34 +50,19 @@ def why(seed: dict, other: dict) -> str:
 
 @bp.get("/<work_id>")
 def work(work_id: str):
-    doc = _work(work_id)
     s = services()
-    near = similar.similar_to_work(s.opensearch, s.settings, work_id, {"size": SIMILAR})
+    doc, near = works.work_with_similar(s.opensearch, s.settings, _valid(work_id), SIMILAR)
     items = [{**w, "why": why(doc, w)} for w in near.results]
     return render_template("work.html", w=doc, similar=items,
                            anthology=exports.ANTHOLOGY.format(id=doc["id"]))
 
 
-def _names(doc: dict) -> dict[str, tuple[str, str]]:
-    """(given, family) of authors whose profile name is the name printed on this work."""
-    printed = {a["id"]: a.get("name") for a in doc.get("authors") or [] if a.get("id")}
-    if not printed:
-        return {}
-    s = services()
-    body = RQ.by_ids_body(list(printed), source=["id", "name", "first_name", "last_name"])
-    out = {}
-    for h in R.hits(s.opensearch.search(index=s.settings.alias("researchers"), body=body)):
-        p = h["_source"]
-        if p.get("last_name") and p.get("name") == printed.get(h["_id"]):
-            out[h["_id"]] = (p.get("first_name") or "", p["last_name"])
-    return out
-
-
 @bp.get("/<work_id>.<any(bib, ris, json):fmt>")
 def export(work_id: str, fmt: str):
-    doc = _work(work_id)
+    s = services()
+    doc, names = works.work_with_author_names(s.opensearch, s.settings, _valid(work_id))
     mimetype, render = EXPORTS[fmt]
-    body = render(doc, _names(doc))
+    body = render(doc, names)
     filename = re.sub(r"[^A-Za-z0-9._-]", "_", doc["id"]) + f".{fmt}"
     return Response(body, headers={"Content-Type": mimetype,
                                    "Content-Disposition": f'inline; filename="{filename}"'})
