@@ -12,6 +12,7 @@ LIKE_SIZE = 10  # similar works, recommended collaborators
 COMPLETE_SIZE, MAX_COMPLETE_SIZE = 8, 20  # typeahead
 # hybrid fuses the top HYBRID_WINDOW of each list; deeper pages are not served
 HYBRID_WINDOW = 1000
+FEED_SIZE, FEED_MAX_PAGE = 20, 50  # new works of the people someone follows
 YEARS = (1900, 2100)  # the years a filter may name
 
 # works: the API takes the first four; the search page also narrows papers by topic and affiliation

@@ -14,7 +14,7 @@ from search import results as R
 from search.errors import EmbeddingUnavailable
 from search.fusion import fuse_hits
 from search.page import Page
-from search.params import HYBRID_WINDOW, LIKE_SIZE, PAGE_SIZE, WORK_FILTERS
+from search.params import FEED_MAX_PAGE, FEED_SIZE, HYBRID_WINDOW, LIKE_SIZE, PAGE_SIZE, WORK_FILTERS
 from search.queries import listings as L
 from search.queries import works as Q
 
@@ -133,3 +133,13 @@ def work_with_author_names(client: OpenSearch, settings: Settings,
     doc = get_work(client, settings, work_id)
     printed = {a["id"]: a.get("name") for a in doc.get("authors") or [] if a.get("id")}
     return doc, researchers.printed_names(client, settings, printed)
+
+
+def works_by_authors(client: OpenSearch, settings: Settings, author_ids: list[str], page: int = 1,
+                     size: int = FEED_SIZE) -> Page:
+    """Visible works by any of `author_ids`, newest first (the feed of someone following them)."""
+    if not author_ids:
+        return Page.numbered([], 0, page, size)
+    body = L.works_by_authors(author_ids, Q.LIST_SOURCE, size=size, from_=(page - 1) * size)
+    resp = client.search(index=settings.alias("works"), body=body)
+    return Page.numbered([R.to_result(h) for h in R.hits(resp)], R.total(resp), page, size, last_page=FEED_MAX_PAGE)

@@ -31,6 +31,12 @@ def works_by_author(author_id: str, source: list[str], *, size: int, from_: int 
             "track_total_hits": True, "query": visible([{"term": {"author_ids": author_id}}])}
 
 
+def works_by_authors(author_ids: list[str], source: list[str], *, size: int, from_: int = 0) -> dict:
+    """Visible works by any of `author_ids`, newest first, with a total."""
+    return {"from": from_, "size": size, "_source": source, "sort": NEWEST,
+            "track_total_hits": True, "query": visible([{"terms": {"author_ids": list(author_ids)}}])}
+
+
 def works_by_topic(topic: str, source: list[str], size: int) -> dict:
     return {"size": size, "_source": source, "sort": NEWEST, "track_total_hits": False,
             "query": visible([topic_clause(topic)])}

@@ -76,9 +76,9 @@ def test_smtp_failures_become_mail_errors(tmp_path):
 
 
 def test_the_feed_query_is_newest_first_and_hides_hidden_works():
-    from web.accounts.views.follows import feed_body
+    from search.queries.listings import works_by_authors
 
-    body = feed_body(["a", "b"], page=2, size=10)
+    body = works_by_authors(["a", "b"], ["id"], size=10, from_=10)
     assert body["from"] == 10 and body["size"] == 10
     assert body["sort"][0] == {"year": {"order": "desc", "missing": "_last"}}
     assert body["query"]["bool"]["filter"] == [{"terms": {"author_ids": ["a", "b"]}}]

@@ -7,17 +7,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, g, request, session
-from opensearchpy.exceptions import NotFoundError
 from sqlalchemy.orm import Session
 
+from search import documents
 from web.accounts import db, jobs
 from web.accounts.errors import Missing, NotAllowed, NotSignedIn
 from web.accounts.models import SyncEvent, User
 
 ID_MAX = 200
-RESEARCHER_SOURCE = ["id", "name", "current_affiliation", "works_count", "followers_count", "claimed",
-                     "open_to_collaborate", "trust.score", "trust.level", "orcid", "first_year", "last_year"]
-WORK_SOURCE = ["id", "title", "year", "authors.id", "authors.name", "hidden", "venue_names"]
 
 
 def services() -> Any:
@@ -91,27 +88,19 @@ def require_admin() -> User:
     return user
 
 
-def _get(alias: str, doc_id: str, source: list[str], kind: str) -> dict:
-    if not doc_id or len(doc_id) > ID_MAX:
+def _found(kind: str, doc_id: str, look_up) -> dict:
+    doc = look_up(services().opensearch, settings(), doc_id) if doc_id and len(doc_id) <= ID_MAX else None
+    if doc is None:
         raise Missing(f"There is no {kind} {doc_id[:64]!r}.")
-    s = services()
-    try:
-        found = s.opensearch.get(index=s.settings.alias(alias), id=doc_id, _source_includes=source)
-    except NotFoundError:
-        raise Missing(f"There is no {kind} {doc_id[:64]!r}.") from None
-    return found["_source"]
+    return doc
 
 
 def researcher(researcher_id: str) -> dict:
-    doc = _get("researchers", researcher_id, RESEARCHER_SOURCE, "researcher")
-    doc.setdefault("id", researcher_id)
-    return doc
+    return _found("researcher", researcher_id, documents.researcher_summary)
 
 
 def work(work_id: str) -> dict:
-    doc = _get("works", work_id, WORK_SOURCE, "work")
-    doc.setdefault("id", work_id)
-    return doc
+    return _found("work", work_id, documents.work_summary)
 
 
 def commit_and_sync(events: Iterable[SyncEvent | None] = ()) -> None:

@@ -17,7 +17,6 @@ import re
 from dataclasses import replace
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import NotFoundError
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from domain.corrections import RESEARCHER_FIELDS, WORK_KINDS, apply_state, work_author_ids
 from peerscope.config import Settings, load_settings
+from search import documents
 from search.client import make_client
 from web.accounts import db
 from web.accounts.models import Correction, SyncEvent, utcnow
@@ -94,26 +94,19 @@ def sync_researcher(settings: Settings, client: OpenSearch, researcher_id: str) 
         # Other owners' active corrections of the same works decide their author_ids too.
         works_change = read_overrides(session, None, live=False).works_change if touched else {}
     state = overrides.researchers_state[researcher_id]
-    works = settings.alias("works")
-    work_docs = {}
-    if touched:
-        found = client.mget(index=works, body={"ids": sorted(touched)}, _source_includes=["id", "authors.id"])
-        work_docs = {d["_id"]: d["_source"] for d in found["docs"] if d.get("found")}
+    work_docs = documents.get_many(client, settings, "works", sorted(touched), ["id", "authors.id"])
     # An undone hide puts the work back only when the record lists them as an author.
     state.restore = {w for w in state.restore
                      if researcher_id in work_author_ids(work_docs.get(w, {}), None)}
-    try:
-        doc = client.get(index=settings.alias("researchers"), id=researcher_id,
-                         _source_includes=RESEARCHER_FIELDS)["_source"]
-    except NotFoundError:
+    doc = documents.get(client, settings, "researchers", researcher_id, RESEARCHER_FIELDS)
+    if doc is None:
         log.warning("researcher %s is not in the index; nothing to sync", researcher_id)
         return {"researcher": researcher_id, "found": False, "works": 0}
     changed = apply_state(dict(doc), state)
     partial = {k: changed.get(k) for k in WRITTEN}
-    client.update(index=settings.alias("researchers"), id=researcher_id, body={"doc": partial}, retry_on_conflict=3)
+    documents.update(client, settings, "researchers", researcher_id, partial)
     for wid, wdoc in work_docs.items():
-        client.update(index=works, id=wid, retry_on_conflict=3,
-                      body={"doc": {"author_ids": work_author_ids(wdoc, works_change.get(wid))}})
+        documents.update(client, settings, "works", wid, {"author_ids": work_author_ids(wdoc, works_change.get(wid))})
     return {"researcher": researcher_id, "found": True, "works": len(work_docs),
             "claimed": state.claimed, "followers": state.followers}
 
