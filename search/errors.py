@@ -1,5 +1,17 @@
-"""Errors the search layer raises; the web layer maps them to HTTP answers."""
+"""Errors the search layer raises; the web layer maps them to HTTP answers.
+
+Besides its own, the engine's failures pass through under the names below, so that the web
+layer's one handler needs no engine import.
+"""
 from __future__ import annotations
+
+from opensearchpy.exceptions import ConnectionError as EngineUnreachable  # includes ConnectionTimeout
+from opensearchpy.exceptions import NotFoundError as IndexMissing  # the alias or index itself
+from opensearchpy.exceptions import RequestError as QueryRejected
+from opensearchpy.exceptions import TransportError as EngineFailed  # base class: 429, 5xx ...
+
+__all__ = ["SearchError", "NotFound", "EmbeddingUnavailable", "EngineUnreachable", "IndexMissing",
+           "QueryRejected", "EngineFailed"]
 
 
 class SearchError(Exception):

@@ -12,19 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask
-from opensearchpy import OpenSearch
 from redis import Redis
 from rq import Queue
 
 from peerscope.config import Settings, load_settings
-from search.client import make_client
+from search.engine import Engine, connect
 from search.embedding import Embedder
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    opensearch: OpenSearch
+    opensearch: Engine
     redis: Redis
     queue: Queue
     embed: Callable[[str], list[float]]
@@ -43,7 +42,7 @@ def create_app(settings: Settings | None = None, *,
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     app.extensions["peerscope"] = Services(
         settings=settings,
-        opensearch=make_client(settings, fail_fast=True),
+        opensearch=connect(settings, web=True),
         redis=redis,
         queue=Queue(settings.queue_name, connection=redis),
         embed=embed or Embedder(settings),

@@ -9,13 +9,9 @@ import logging
 
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
-from opensearchpy.exceptions import ConnectionError as EngineConnectionError
-from opensearchpy.exceptions import NotFoundError as EngineNotFound
-from opensearchpy.exceptions import RequestError as EngineRequestError
-from opensearchpy.exceptions import TransportError
 from werkzeug.exceptions import HTTPException
 
-from search.errors import EmbeddingUnavailable
+from search.errors import EmbeddingUnavailable, EngineFailed, EngineUnreachable, IndexMissing, QueryRejected
 from search.errors import NotFound as SearchNotFound
 
 log = logging.getLogger(__name__)
@@ -75,13 +71,13 @@ def to_api_error(exc: Exception) -> ApiError | None:
         return NotFound(str(exc))
     if isinstance(exc, EmbeddingUnavailable):
         return ModelUnavailable("Semantic search is not available; try mode=keyword.")
-    if isinstance(exc, EngineConnectionError):  # includes ConnectionTimeout
+    if isinstance(exc, EngineUnreachable):  # includes ConnectionTimeout
         return ServiceUnavailable("The search engine is not reachable; try again shortly.")
-    if isinstance(exc, EngineNotFound):  # the alias/index itself is missing
+    if isinstance(exc, IndexMissing):  # the alias/index itself is missing
         return IndexUnavailable("The search index is not available yet.")
-    if isinstance(exc, EngineRequestError):
+    if isinstance(exc, QueryRejected):
         return BadQuery("The search engine rejected this query.")
-    if isinstance(exc, TransportError):  # 429 / 5xx from the engine
+    if isinstance(exc, EngineFailed):  # 429 / 5xx from the engine
         return ServiceUnavailable("The search engine could not answer; try again shortly.")
     return None
 

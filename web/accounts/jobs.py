@@ -16,7 +16,6 @@ import logging
 import re
 from dataclasses import replace
 
-from opensearchpy import OpenSearch
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session
 from domain.corrections import RESEARCHER_FIELDS, WORK_KINDS, apply_state, work_author_ids
 from peerscope.config import Settings, load_settings
 from search import documents
-from search.client import make_client
+from search.engine import Engine, connect
 from web.accounts import db
 from web.accounts.models import Correction, SyncEvent, utcnow
 from web.accounts.overrides import read_overrides
@@ -84,7 +83,7 @@ def _settings(prefix: str) -> Settings:
     return replace(load_settings(), index_prefix=prefix)
 
 
-def sync_researcher(settings: Settings, client: OpenSearch, researcher_id: str) -> dict:
+def sync_researcher(settings: Settings, client: Engine, researcher_id: str) -> dict:
     """Write the store's state of one researcher (and of the works their corrections touch)."""
     url = settings.accounts_database_url
     with db.session_for(url) as session:
@@ -120,7 +119,7 @@ def mark_done(url: str, researcher_id: str, up_to: int) -> None:
 
 def sync_researcher_job(prefix: str, researcher_id: str, event_id: int) -> dict:
     settings = _settings(prefix)
-    client = make_client(settings, timeout=30)
+    client = connect(settings, timeout=30)
     try:
         result = sync_researcher(settings, client, researcher_id)
     finally:
