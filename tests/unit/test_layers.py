@@ -20,8 +20,6 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
 COMPOSITION_ROOT = {"peerscope.cli"}
-# Views still calling query builders and result parsing themselves, until those calls are services.
-NOT_YET_KEPT = {"views"}
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +35,7 @@ def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-@pytest.mark.parametrize("contract", [
-    pytest.param(c["id"], marks=pytest.mark.xfail(strict=True, reason="views still import search internals"))
-    if c["id"] in NOT_YET_KEPT else c["id"] for c in CONFIG["contracts"]])
+@pytest.mark.parametrize("contract", [c["id"] for c in CONFIG["contracts"]])
 def test_import_contract_is_kept(contract):
     lint = Path(sys.executable).with_name("lint-imports")
     run = subprocess.run([str(lint), "--no-cache", "--no-logo", "--contract", contract],
