@@ -140,3 +140,11 @@ def test_small_and_empty_inputs():
     assert model.assign(np.ones((1, 8))) == [[model.topics[0].id]]
     with pytest.raises(ValueError):
         fit_topics(["one text"], np.ones((2, 8)))
+
+
+def test_fewer_distinct_works_than_clusters_gives_no_empty_topics():
+    rng = np.random.default_rng(0)
+    vectors = np.repeat(rng.normal(size=(2, 8)), 10, axis=0)
+    texts = ["Machine translation of news"] * 10 + ["Speech recognition for children"] * 10
+    model = fit_topics(texts, vectors, k=5)
+    assert sorted((t.label, t.size) for t in model.topics) == [("Machine Translation", 10), ("Speech Recognition", 10)]
