@@ -1,7 +1,7 @@
 """Topics derived from the corpus itself.
 
-Work embeddings are clustered with spherical k-means (cosine space, pure
-numpy, deterministic for a given seed) and every cluster is named after its
+Work embeddings are clustered by cosine (scikit-learn's k-means on unit
+vectors, deterministic for a given seed) and every cluster is named after its
 most distinctive phrases, found with a class-based TF-IDF over the titles and
 abstracts of its works (uni-, bi- and trigrams, stopwords removed, phrases
 preferred over single words). A work then carries the 1-3 topics whose
@@ -12,8 +12,8 @@ centroids are closest to its embedding.
     model.assign(vectors)                       # [["machine-translation", ...], ...]
     model.save(path); TopicModel.load(path)
 
-The parts: `phrases` (tokens, stopwords, n-grams), `clustering` (spherical
-k-means), `labels` (class-based TF-IDF, picking and displaying labels),
+The parts: `phrases` (tokens, stopwords, n-grams), `clustering` (k-means
+in cosine space), `labels` (class-based TF-IDF, picking and displaying labels),
 `model` (Topic, TopicModel: assignment and persistence) and `fit` (fit_topics).
 """
 from indexer.topics.clustering import default_k, spherical_kmeans
