@@ -52,6 +52,8 @@ def ctfidf(
     """Class-based TF-IDF: for each cluster, phrases scored by
     p(phrase | cluster) * log(1 + mean cluster size / docs containing phrase),
     with bi- and trigrams boosted so 'machine translation' beats 'translation'."""
+    # Counters, not CountVectorizer(analyzer=phrases): same terms and scores on 71 clusters of 20k ACL
+    # works, but 2.4-2.5 against 1.4 CPU s (it sorts the vocabulary) and no shorter
     per_cluster: list[Counter] = []
     overall: Counter = Counter()
     for docs in cluster_docs:
