@@ -18,7 +18,6 @@ in cosine space), `labels` (class-based TF-IDF, picking and displaying labels),
 """
 from indexer.topics.clustering import default_k, spherical_kmeans
 from indexer.topics.fit import fit_topics
-from indexer.topics.labels import slugify
 from indexer.topics.model import FORMAT_VERSION, Topic, TopicModel
 
-__all__ = ["Topic", "TopicModel", "fit_topics", "default_k", "slugify", "spherical_kmeans", "FORMAT_VERSION"]
+__all__ = ["Topic", "TopicModel", "fit_topics", "default_k", "spherical_kmeans", "FORMAT_VERSION"]

@@ -5,8 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
+from domain.names import slugify
 from indexer.topics.clustering import default_k, normalise, spherical_kmeans
-from indexer.topics.labels import ctfidf, make_labels, pick_terms, slugify
+from indexer.topics.labels import ctfidf, make_labels, pick_terms
 from indexer.topics.model import Topic, TopicModel
 from indexer.topics.phrases import phrases
 
@@ -61,6 +62,7 @@ def fit_topics(
     raw_docs = [[texts[i] for i in docs[:60]] for docs in cluster_docs]
     names = make_labels(terms, raw_docs, sizes.tolist())
 
+    # labels are ASCII (built from folded phrases): their slugs are the ids earlier builds gave them
     topics = [
         Topic(id=slugify(name), label=name, size=int(size), terms=t, centroid=c)
         for name, size, t, c in zip(names, sizes, terms, centroids)

@@ -8,12 +8,8 @@ import re
 from collections import Counter
 from typing import Sequence
 
+from domain.names import slugify
 from indexer.topics.phrases import fold
-
-
-def slugify(label: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(label).lower()).strip("-")
-    return slug or "topic"
 
 
 def _display(phrase: str, docs: Sequence[str]) -> str:

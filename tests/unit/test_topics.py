@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.topics import TopicModel, default_k, fit_topics, slugify
+from domain.names import slugify
+from indexer.topics import TopicModel, default_k, fit_topics
 
 pytestmark = pytest.mark.unit
 
