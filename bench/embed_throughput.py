@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from search.embedder import Embedder, cpu_flags, quantization_config_for_cpu, work_text  # noqa: E402
+from domain.text import work_text  # noqa: E402
+from search.embedder import Embedder, cpu_flags, quantization_config_for_cpu  # noqa: E402
 from peerscope.config import load_settings  # noqa: E402
 
 CORPUS_TEXTS = 104_000  # works to embed for the whole Anthology

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from indexer.build import run_in_process
 from indexer.cli import print_reconciliation
-from search.embedder import Embedder, work_text
+from domain.text import work_text
+from search.embedder import Embedder
 from indexer.plan import plan_files
 from indexer.sources import available_sources
 from indexer.sources.base import Options

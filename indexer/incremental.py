@@ -15,7 +15,7 @@ from typing import Any
 from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator
-from search.embedder import work_text
+from domain.text import work_text
 from indexer.sources.base import FileTask
 from indexer.stages import (Rejects, embedder_for, enrich, known_variants, read_file, researcher_docs,
                             work_docs)

@@ -20,7 +20,8 @@ import numpy as np
 from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator, work_document
-from search.embedder import Embedder, work_text
+from domain.text import work_text
+from search.embedder import Embedder
 from indexer.sources import available_sources
 from indexer.sources.base import FileTask, Source
 from indexer.topics import TopicModel, fit_topics

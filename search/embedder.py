@@ -4,7 +4,7 @@ One `Embedder` owns the sentence-transformers model (loaded lazily, once per
 process) and an on-disk cache of vectors keyed by content hash, so a reindex
 only encodes texts it has never seen with the same model and settings.
 
-    emb = Embedder.from_settings(load_settings())
+    emb = Embedder.from_settings(load_settings())   # texts from domain.text.work_text
     vecs = emb.encode_cached([work_text(title, abstract) for ...])   # (n, 384) float32, unit length
 
 Backends (Settings.embed_backend):
@@ -46,7 +46,6 @@ __all__ = [
     "ModelNotFoundError",
     "cpu_flags",
     "quantization_config_for_cpu",
-    "work_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -56,30 +55,6 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 
 class ModelNotFoundError(FileNotFoundError):
     """The configured model folder does not exist or is not a sentence-transformers model."""
-
-
-# ---------------------------------------------------------------------------
-# What is embedded
-# ---------------------------------------------------------------------------
-
-_WS = re.compile(r"\s+")
-
-
-def work_text(title: str | None, abstract: str | None = None) -> str:
-    """The text embedded for a work: "Title. Abstract", or the title alone.
-
-    Whitespace is collapsed so that layout changes in the source do not
-    change the cache key; a period is added after the title only when it does
-    not already end a sentence.
-    """
-    title = _WS.sub(" ", title or "").strip()
-    abstract = _WS.sub(" ", abstract or "").strip()
-    if not abstract:
-        return title
-    if not title:
-        return abstract
-    sep = " " if title[-1] in ".?!:" else ". "
-    return f"{title}{sep}{abstract}"
 
 
 # ---------------------------------------------------------------------------

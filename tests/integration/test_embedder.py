@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.embedder import Embedder, EmbeddingCache, ModelNotFoundError, work_text
+from domain.text import work_text
+from search.embedder import Embedder, EmbeddingCache, ModelNotFoundError
 from peerscope.config import Settings
 
 pytestmark = pytest.mark.integration
@@ -108,13 +109,6 @@ def test_missing_model_folder_is_a_clear_error(tmp_path):
     emb = Embedder(tmp_path / "no-such-model", cache_dir=tmp_path)
     with pytest.raises(ModelNotFoundError, match="not found"):
         emb.encode(["x"])
-
-
-def test_work_text():
-    assert work_text("  Neural   MT ", None) == "Neural MT"
-    assert work_text("Neural MT", "We translate.\n Well.") == "Neural MT. We translate. Well."
-    assert work_text("Why translate?", "Because.") == "Why translate? Because."
-    assert work_text(None, "Only an abstract.") == "Only an abstract."
 
 
 def _write_rows(path: str, start: int) -> None:

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 import mappings
+from domain.text import work_text
 from peerscope.config import Settings
 from search.embedding import Embedder
 from web import create_app
@@ -98,7 +99,7 @@ def _person_doc(rid, vec):
 def env(settings: Settings, client):
     """A test client over freshly built works/researchers indexes (session prefix)."""
     embedder = Embedder(settings)
-    work_vecs = embedder.encode([f"{w[1]}. {w[2]}" for w in WORKS])
+    work_vecs = embedder.encode([work_text(w[1], w[2]) for w in WORKS])
     people = list(PEOPLE)
     people_vecs = embedder.encode([". ".join(PEOPLE[r][4] + [w[1] for w in WORKS if r in w[5]])
                                    for r in people])
