@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from domain.text import work_text  # noqa: E402
-from search.embedder import Embedder, cpu_flags, quantization_config_for_cpu  # noqa: E402
+from embeddings import TextEncoder, cpu_flags, quantization_config_for_cpu  # noqa: E402
 from peerscope.config import load_settings  # noqa: E402
 
 CORPUS_TEXTS = 104_000  # works to embed for the whole Anthology
@@ -60,7 +60,7 @@ def read_papers(data_dir: Path, n: int, seed: int = 0, abstracts_only: bool = Fa
     return rng.sample(papers, min(n, len(papers)))
 
 
-def title_to_abstract_retrieval(emb: Embedder, papers: list[tuple[str, str]]) -> tuple[float, float]:
+def title_to_abstract_retrieval(emb: TextEncoder, papers: list[tuple[str, str]]) -> tuple[float, float]:
     """A small relevance check that truncation can hurt: each title is a
     query, the abstracts (without titles) of the sample are the documents.
     Returns (recall@1, MRR@10) of finding the paper's own abstract."""
@@ -77,7 +77,7 @@ def title_to_abstract_retrieval(emb: Embedder, papers: list[tuple[str, str]]) ->
 def run_config(texts, model_path, backend, msl, batch_size, threads, repeats, cache_dir, processes=1):
     """Median wall-clock texts/s over `repeats` runs (model load and a warm-up
     excluded), and texts per CPU-second (steadier on a busy machine)."""
-    emb = Embedder(model_path, backend=backend, max_seq_length=msl, batch_size=batch_size,
+    emb = TextEncoder(model_path, backend=backend, max_seq_length=msl, batch_size=batch_size,
                    cache_dir=cache_dir, num_threads=threads, processes=processes)
     t0 = time.perf_counter()
     emb.load()

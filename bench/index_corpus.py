@@ -25,7 +25,7 @@ from pathlib import Path
 from indexer.build import run_in_process
 from indexer.cli import print_reconciliation
 from domain.text import work_text
-from search.embedder import Embedder
+from embeddings import TextEncoder
 from indexer.plan import plan_files
 from indexer.sources import available_sources
 from indexer.sources.base import Options
@@ -42,7 +42,7 @@ def raw_throughput(settings, options: Options, n: int, repeats: int = 3) -> floa
         texts += [work_text(r["title"], r.get("abstract")) for r in sources[task.source].read_file(task).records]
     random.Random(0).shuffle(texts)
     texts = texts[:n]
-    embedder = Embedder.from_settings(settings, cache_dir=None)
+    embedder = TextEncoder.from_settings(settings, cache_dir=None)
     embedder.encode(texts[:64])  # load the model and warm up outside the timing
     rates = []
     for _ in range(repeats):

@@ -17,13 +17,13 @@ import random
 from collections import defaultdict
 from typing import Any
 
+from embeddings import QueryEmbedder
 from evaluation import metrics as M
 from evaluation import similar as S
 from evaluation.common import client_for, deterministic_sample, ensure_vectors_readable
 from peerscope.config import Settings
 from search import results as R
 from search import works as W
-from search.embedding import Embedder
 from search.fusion import rrf
 from search.queries import works as Q
 
@@ -93,7 +93,7 @@ def run(settings: Settings, n: int = 300, seed: int = 0, sweep: bool = False) ->
     rnd = random.Random(seed)
     queries = [(sid, known_item_query(titles.get(sid, ""), rnd)) for sid in known]
     queries = [(sid, q) for sid, q in queries if q][:n]
-    embed = Embedder(settings)
+    embed = QueryEmbedder(settings)
     per: dict[str, dict[str, dict[str, list[float]]]] = {"topical": defaultdict(lambda: defaultdict(list)),
                                                           "known_item": defaultdict(lambda: defaultdict(list))}
 

@@ -21,7 +21,7 @@ from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator, work_document
 from domain.text import work_text
-from search.embedder import Embedder
+from embeddings import TextEncoder
 from indexer.sources import available_sources
 from indexer.sources.base import FileTask, Source
 from indexer.topics import TopicModel, fit_topics
@@ -35,9 +35,9 @@ Progress = Callable[[int], None]
 
 
 @lru_cache(maxsize=4)
-def embedder_for(settings: Settings) -> Embedder:
+def embedder_for(settings: Settings) -> TextEncoder:
     """One embedder (one loaded model) per process and configuration."""
-    return Embedder.from_settings(settings)
+    return TextEncoder.from_settings(settings)
 
 
 @lru_cache(maxsize=4)

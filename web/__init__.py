@@ -15,9 +15,9 @@ from flask import Flask
 from redis import Redis
 from rq import Queue
 
+from embeddings import QueryEmbedder
 from peerscope.config import Settings, load_settings
 from search.engine import Engine, connect
-from search.embedding import Embedder
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *,
         opensearch=connect(settings, web=True),
         redis=redis,
         queue=Queue(settings.queue_name, connection=redis),
-        embed=embed or Embedder(settings),
+        embed=embed or QueryEmbedder(settings),
     )
     errors.register(app)
     security.init_app(app)  # headers, body size cap, API rate limit, served secret

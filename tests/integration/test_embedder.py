@@ -1,4 +1,4 @@
-"""The Embedder on the real shipped model (all-MiniLM-L6-v2, loaded by path)."""
+"""The TextEncoder on the real shipped model (all-MiniLM-L6-v2, loaded by path)."""
 from __future__ import annotations
 
 import multiprocessing
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from domain.text import work_text
-from search.embedder import Embedder, EmbeddingCache, ModelNotFoundError
+from embeddings import EmbeddingCache, ModelNotFoundError, TextEncoder
 from peerscope.config import Settings
 
 pytestmark = pytest.mark.integration
@@ -32,8 +32,8 @@ def shared_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def embedder(model_path, shared_cache) -> Embedder:
-    emb = Embedder(model_path, backend="torch", max_seq_length=256, batch_size=16, cache_dir=shared_cache)
+def embedder(model_path, shared_cache) -> TextEncoder:
+    emb = TextEncoder(model_path, backend="torch", max_seq_length=256, batch_size=16, cache_dir=shared_cache)
     emb.load()
     return emb
 
@@ -47,7 +47,7 @@ def test_vectors_are_unit_length_float32_of_384_dims(embedder):
 
 
 def test_dims_known_before_the_model_loads(model_path, tmp_path):
-    emb = Embedder(model_path, cache_dir=tmp_path)
+    emb = TextEncoder(model_path, cache_dir=tmp_path)
     assert emb.dims == 384
     assert emb._model is None
 
@@ -79,7 +79,7 @@ def test_cache_hit_encodes_nothing(embedder):
 
 def test_cache_is_shared_by_a_new_embedder_on_the_same_directory(model_path, embedder, shared_cache):
     embedder.encode_cached([MT2])
-    fresh = Embedder(model_path, backend="torch", max_seq_length=256, cache_dir=shared_cache)
+    fresh = TextEncoder(model_path, backend="torch", max_seq_length=256, cache_dir=shared_cache)
     fresh.encode_cached([MT2])
     assert fresh.model_calls == 0
     assert fresh._model is None  # not even loaded
@@ -93,7 +93,7 @@ def test_only_new_texts_are_encoded(embedder):
 
 
 def test_max_seq_length_is_part_of_the_cache_key(model_path, shared_cache, embedder):
-    short = Embedder(model_path, backend="torch", max_seq_length=128, cache_dir=shared_cache)
+    short = TextEncoder(model_path, backend="torch", max_seq_length=128, cache_dir=shared_cache)
     assert short.cache_key(MT) != embedder.cache_key(MT)
     embedder.encode_cached([MT])
     short.encode_cached([MT])
@@ -101,12 +101,12 @@ def test_max_seq_length_is_part_of_the_cache_key(model_path, shared_cache, embed
 
 
 def test_backend_is_part_of_the_cache_key(model_path, shared_cache, embedder):
-    onnx = Embedder(model_path, backend="onnx-int8", max_seq_length=256, cache_dir=shared_cache)
+    onnx = TextEncoder(model_path, backend="onnx-int8", max_seq_length=256, cache_dir=shared_cache)
     assert onnx.cache_key(MT) != embedder.cache_key(MT)
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path):
-    emb = Embedder(tmp_path / "no-such-model", cache_dir=tmp_path)
+    emb = TextEncoder(tmp_path / "no-such-model", cache_dir=tmp_path)
     with pytest.raises(ModelNotFoundError, match="not found"):
         emb.encode(["x"])
 
@@ -137,7 +137,7 @@ def test_cache_takes_writes_from_several_processes(tmp_path):
 def test_onnx_int8_agrees_with_torch(model_path, shared_cache, embedder):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    int8 = Embedder(model_path, backend="onnx-int8", max_seq_length=256, batch_size=8, cache_dir=shared_cache)
+    int8 = TextEncoder(model_path, backend="onnx-int8", max_seq_length=256, batch_size=8, cache_dir=shared_cache)
     texts = [MT, MT2, OTHER, work_text("Parsing", "We parse sentences. " * 40)]
     cos = np.einsum("ij,ij->i", int8.encode(texts), embedder.encode(texts))
     assert cos.min() > 0.95
@@ -147,6 +147,6 @@ def test_onnx_int8_agrees_with_torch(model_path, shared_cache, embedder):
 def test_worker_processes_give_the_same_vectors(model_path, shared_cache):
     pytest.importorskip("onnxruntime")
     texts = [f"{MT} Variant {i}." if i % 2 else f"{OTHER} Site {i}." for i in range(40)]
-    single = Embedder(model_path, backend="onnx-int8", batch_size=4, cache_dir=shared_cache)
-    with Embedder(model_path, backend="onnx-int8", batch_size=4, cache_dir=shared_cache, processes=2) as multi:
+    single = TextEncoder(model_path, backend="onnx-int8", batch_size=4, cache_dir=shared_cache)
+    with TextEncoder(model_path, backend="onnx-int8", batch_size=4, cache_dir=shared_cache, processes=2) as multi:
         np.testing.assert_allclose(multi.encode(texts), single.encode(texts), atol=1e-5)

@@ -12,8 +12,8 @@ import pytest
 
 import mappings
 from domain.text import work_text
+from embeddings import QueryEmbedder
 from peerscope.config import Settings
-from search.embedding import Embedder
 from web import create_app
 
 pytestmark = pytest.mark.integration
@@ -98,7 +98,7 @@ def _person_doc(rid, vec):
 @pytest.fixture(scope="module")
 def env(settings: Settings, client):
     """A test client over freshly built works/researchers indexes (session prefix)."""
-    embedder = Embedder(settings)
+    embedder = QueryEmbedder(settings)
     work_vecs = embedder.encode([work_text(w[1], w[2]) for w in WORKS])
     people = list(PEOPLE)
     people_vecs = embedder.encode([". ".join(PEOPLE[r][4] + [w[1] for w in WORKS if r in w[5]])
@@ -301,9 +301,7 @@ def test_missing_index_is_503(env):
 
 
 def test_hybrid_falls_back_to_keyword_without_a_model(env):
-    from search.embedding import Embedder
-
     app = create_app(env.application.extensions["peerscope"].settings,
-                     embed=Embedder(Settings(model="/nonexistent/model-folder")))
+                     embed=QueryEmbedder(Settings(model="/nonexistent/model-folder")))
     body = app.test_client().get("/api/works?q=machine+translation").get_json()
     assert body["mode"] == "keyword" and body["results"][0]["id"] in {"W-mt1", "W-mt2"}

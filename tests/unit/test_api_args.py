@@ -143,10 +143,10 @@ def test_openapi_describes_every_api_route_from_the_schemas(client, app):
 
 
 def test_missing_model_is_503_for_vector_search(app):
-    from search.embedding import Embedder
+    from embeddings import QueryEmbedder
     from search.errors import EmbeddingUnavailable
 
-    broken = Embedder(Settings(model="/nonexistent/model-folder"))
+    broken = QueryEmbedder(Settings(model="/nonexistent/model-folder"))
     with pytest.raises(EmbeddingUnavailable):
         broken("graph parsing")
     services = app.extensions["peerscope"]
