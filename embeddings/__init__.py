@@ -13,12 +13,13 @@ from __future__ import annotations
 from embeddings.cache import EmbeddingCache
 from embeddings.cpu import cpu_flags, quantization_config_for_cpu
 from embeddings.encoder import BACKENDS, TextEncoder
-from embeddings.errors import ModelNotFoundError
+from embeddings.errors import EmbeddingUnavailable, ModelNotFoundError
 from embeddings.query import QueryEmbedder
 
 __all__ = [
     "BACKENDS",
     "EmbeddingCache",
+    "EmbeddingUnavailable",
     "ModelNotFoundError",
     "QueryEmbedder",
     "TextEncoder",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from search.errors import EmbeddingUnavailable
+from embeddings.errors import EmbeddingUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
     from embeddings.encoder import TextEncoder

@@ -10,6 +10,8 @@ from opensearchpy.exceptions import NotFoundError as IndexMissing  # the alias o
 from opensearchpy.exceptions import RequestError as QueryRejected
 from opensearchpy.exceptions import TransportError as EngineFailed  # base class: 429, 5xx ...
 
+from embeddings.errors import EmbeddingUnavailable  # raised by the query embedder
+
 __all__ = ["SearchError", "NotFound", "EmbeddingUnavailable", "EngineUnreachable", "IndexMissing",
            "QueryRejected", "EngineFailed"]
 
@@ -25,7 +27,3 @@ class NotFound(SearchError):
         self.kind = kind
         self.ids = [ids] if isinstance(ids, str) else list(ids)
         super().__init__(f"{kind} not found: {', '.join(self.ids)}")
-
-
-class EmbeddingUnavailable(SearchError):
-    """The query embedding model could not be loaded (missing or broken model folder)."""
