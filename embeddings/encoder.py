@@ -26,7 +26,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -35,23 +35,13 @@ from embeddings.cpu import quantization_config_for_cpu
 from embeddings.errors import ModelNotFoundError
 from embeddings.export import ensure_onnx_model
 from embeddings.runners import OnnxRunner, Runner, TorchRunner, dims_from_files
-
-if TYPE_CHECKING:  # pragma: no cover
-    from peerscope.config import Settings
+from peerscope.config import Settings, use_local_models
 
 __all__ = ["BACKENDS", "TextEncoder"]
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
-
-
-def _offline_env() -> None:
-    """Never reach for the model hub: models are loaded by path."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def _model_identity(model_dir: Path) -> str:
@@ -122,7 +112,7 @@ class TextEncoder:
         self._onnx_file: Path | None = None
 
     @classmethod
-    def from_settings(cls, settings: "Settings", **overrides) -> "TextEncoder":
+    def from_settings(cls, settings: Settings, **overrides) -> "TextEncoder":
         """A TextEncoder configured from Settings; keyword arguments override."""
         model_path = overrides.pop("model_path", settings.model)
         kwargs = dict(
@@ -206,7 +196,7 @@ class TextEncoder:
 
     def _load_model(self) -> "Runner":
         self._check_model_dir()
-        _offline_env()
+        use_local_models()
         if self.backend == "torch":
             runner: Runner = TorchRunner(self.model_path, self.max_seq_length, self.num_threads)
             self.effective_backend = "torch"
@@ -344,7 +334,7 @@ _WORKER_RUNNER: "Runner | None" = None
 def _worker_init(kind: str, args: tuple) -> None:
     """Load the model in a worker process (see TextEncoder.processes)."""
     global _WORKER_RUNNER
-    _offline_env()
+    use_local_models()
     _WORKER_RUNNER = TorchRunner(*args) if kind == "torch" else OnnxRunner(*args)
 
 

@@ -26,6 +26,22 @@ def _default_model_path() -> str:
         return "sentence-transformers/all-MiniLM-L6-v2"
 
 
+# Models are loaded from local folders only (Settings.model). The hub libraries read these
+# variables, so they are set here, with the rest of the environment, before a model loads.
+MODEL_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+MODEL_ENV_DEFAULTS = {"HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def use_local_models() -> None:
+    """Switch the model hub off for this process and the processes it starts (the
+    loaders also pass local_files_only=True); the tokenizers' own thread pool stays
+    off unless asked for, so it neither competes with the model's threads nor warns
+    after a fork."""
+    os.environ.update(MODEL_ENV)
+    for name, value in MODEL_ENV_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "")
     return value if value.strip() else default
