@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import platform
 
-__all__ = ["cpu_flags", "quantization_config_for_cpu"]
+__all__ = ["cpu_flags", "quantization_config_for_cpu", "vector_features"]
 
 
 def cpu_flags() -> set[str]:
@@ -33,3 +33,13 @@ def quantization_config_for_cpu(flags: set[str] | None = None, machine: str | No
     if "avx2" in flags:
         return "avx2"
     return None
+
+
+def vector_features(flags: set[str] | None = None, machine: str | None = None) -> str:
+    """The vector instructions int8 inference can use here, in words: "AVX-512 VNNI",
+    "AVX-512 (no VNNI)", "AVX2 only" (with or without AVX-VNNI), "arm64" or "none"."""
+    flags = cpu_flags() if flags is None else flags
+    preset = quantization_config_for_cpu(flags, machine)
+    if preset == "avx2":
+        return "AVX2 only" + (" (with AVX-VNNI)" if "avx_vnni" in flags else "")
+    return {"avx512_vnni": "AVX-512 VNNI", "avx512": "AVX-512 (no VNNI)", "arm64": "arm64"}.get(preset, "none")

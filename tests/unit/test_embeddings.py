@@ -10,7 +10,7 @@ import pytest
 
 import embeddings
 from embeddings.cache import EmbeddingCache, vector_key
-from embeddings.cpu import quantization_config_for_cpu
+from embeddings.cpu import quantization_config_for_cpu, vector_features
 from embeddings.runners import pool
 from peerscope import config
 
@@ -36,6 +36,13 @@ def test_int8_preset_prefers_vnni_then_avx512_then_avx2_and_none_without_them():
     assert quantization_config_for_cpu({"avx2", "avx_vnni"}, "x86_64") == "avx2"
     assert quantization_config_for_cpu({"sse4_2"}, "x86_64") is None
     assert quantization_config_for_cpu(set(), "aarch64") == "arm64"
+
+
+def test_vector_features_name_what_int8_kernels_can_use():
+    assert vector_features({"avx2", "avx512f", "avx512bw", "avx512_vnni"}, "x86_64") == "AVX-512 VNNI"
+    assert vector_features({"avx2", "avx_vnni"}, "x86_64") == "AVX2 only (with AVX-VNNI)"
+    assert vector_features({"avx2"}, "x86_64") == "AVX2 only"
+    assert vector_features({"sse4_2"}, "x86_64") == "none"
 
 
 def test_mean_pooling_ignores_padding_and_gives_unit_rows():
