@@ -2,6 +2,8 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY peerscope ./peerscope
+COPY domain ./domain
+COPY embeddings ./embeddings
 COPY search ./search
 COPY indexer ./indexer
 COPY web ./web
