@@ -12,11 +12,11 @@
   served, and Redis is not asked again for a few seconds;
 - no debug mode, and no well-known secret in a served app (see `served_secret`).
 
-Settings come from the environment (docs/RELIABILITY.md):
-PEERSCOPE_API_RATE_LIMIT   "<requests>/<seconds>" per client; default 300/60 in a served app
-                           (gunicorn), off in test clients; 0 turns it off
-PEERSCOPE_MAX_BODY_BYTES   default 65536
-PEERSCOPE_DEV              1: a development server may keep the built-in development secret
+Settings (peerscope/config.py, docs/RELIABILITY.md):
+api_rate_limit   PEERSCOPE_API_RATE_LIMIT, "<requests>/<seconds>" per client; default 300/60 in a
+                 served app (gunicorn), off in test clients; 0 turns it off
+max_body_bytes   PEERSCOPE_MAX_BODY_BYTES, default 65536
+dev              PEERSCOPE_DEV=1: a development server may keep the built-in development secret
 """
 from __future__ import annotations
 
@@ -48,17 +48,8 @@ HEADERS = {
 DEV_SECRET = "dev-only-not-secret"  # the Settings default: public, so never used by a served app
 MIN_SECRET_CHARS = 16
 DEFAULT_RATE = "300/60"
-DEFAULT_MAX_BODY = 64 * 1024
 REDIS_TIMEOUT_S = 0.25
 REDIS_BACKOFF_S = 5.0  # after a Redis failure, serve without counting for this long
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def dev_mode() -> bool:
-    return _truthy(os.environ.get("PEERSCOPE_DEV"))
 
 
 # ---------------------------------------------------------------- rate limit
@@ -142,8 +133,8 @@ def _error(status: int, code: str, message: str, headers: dict | None = None) ->
 def _before_request():
     """Size cap first (nothing has read the body yet), then the API rate limit."""
     request.environ["peerscope.started"] = time.perf_counter()
-    limit_bytes = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit_bytes is not None and (request.content_length or 0) > limit_bytes:
+    limit_bytes = current_app.extensions["peerscope"].settings.max_body_bytes
+    if (request.content_length or 0) > limit_bytes:
         raise RequestEntityTooLarge(f"The request body is larger than {limit_bytes} bytes.")
     limiter: ApiRateLimiter | None = current_app.extensions.get("peerscope_ratelimit")
     if limiter is None or not (request.path == "/api" or request.path.startswith("/api/")):
@@ -233,19 +224,17 @@ def served_secret(configured: str, state_dir: Path, *, serving: bool, dev: bool)
 def init_app(app: Flask) -> None:
     settings = app.extensions["peerscope"].settings
     serving = _serving()
-    app.config["SECRET_KEY"] = served_secret(app.config.get("SECRET_KEY") or DEV_SECRET, settings.state_dir,
-                                             serving=serving, dev=dev_mode())
+    app.config["SECRET_KEY"] = served_secret(settings.secret_key, settings.state_dir, serving=serving,
+                                             dev=settings.dev)
     if serving:  # tracebacks stay in the log, never in a response
         app.debug = False
         app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False, TRAP_HTTP_EXCEPTIONS=False)
-    max_body = os.environ.get("PEERSCOPE_MAX_BODY_BYTES", "").strip()
-    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no cap at all
-        app.config["MAX_CONTENT_LENGTH"] = int(max_body) if max_body else DEFAULT_MAX_BODY
-    app.config["MAX_FORM_MEMORY_SIZE"] = min(app.config.get("MAX_FORM_MEMORY_SIZE") or DEFAULT_MAX_BODY,
-                                             app.config["MAX_CONTENT_LENGTH"])
-    # On by default in a served app; tests and tools opt in with API_RATE_LIMIT or the variable.
-    rate = app.config.get("API_RATE_LIMIT") or os.environ.get("PEERSCOPE_API_RATE_LIMIT", "").strip()
-    limit = RateLimit.parse(rate or (DEFAULT_RATE if serving else "0"))
+    # Flask enforces these too (its default is None: no cap at all)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = min(app.config["MAX_FORM_MEMORY_SIZE"] or settings.max_body_bytes,
+                                             settings.max_body_bytes)
+    # On by default in a served app; tests and tools opt in through Settings.api_rate_limit.
+    limit = RateLimit.parse(settings.api_rate_limit or (DEFAULT_RATE if serving else "0"))
     if limit is not None:
         app.extensions["peerscope_ratelimit"] = ApiRateLimiter(settings.redis_url, settings.index_prefix, limit)
     app.before_request(_before_request)

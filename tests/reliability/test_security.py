@@ -17,14 +17,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 NOWHERE = dict(opensearch_url="http://127.0.0.1:9", redis_url="redis://127.0.0.1:9/0")
 
 
-def _app(monkeypatch, tmp_path, rate: str | None = None, **settings):
+def _app(monkeypatch, tmp_path, rate: str = "", **settings):
     from web import create_app
 
-    if rate is not None:
-        monkeypatch.setenv("PEERSCOPE_API_RATE_LIMIT", rate)
-    else:
-        monkeypatch.delenv("PEERSCOPE_API_RATE_LIMIT", raising=False)
-    base = {**NOWHERE, "index_prefix": "test-sec-", "state_dir": tmp_path, **settings}
+    base = {**NOWHERE, "index_prefix": "test-sec-", "state_dir": tmp_path, "api_rate_limit": rate, **settings}
     return create_app(Settings(**base), embed=lambda text: [0.1] * 384)
 
 
@@ -70,7 +66,6 @@ def test_no_debugger_and_no_trace_in_a_served_app(monkeypatch, tmp_path):
 
     monkeypatch.setenv("FLASK_DEBUG", "1")
     monkeypatch.setattr(security, "_serving", lambda: True)
-    monkeypatch.setenv("PEERSCOPE_API_RATE_LIMIT", "0")
     app = _app(monkeypatch, tmp_path, rate="0")
     assert app.debug is False and app.config["PROPAGATE_EXCEPTIONS"] is False
     services = app.extensions["peerscope"]
