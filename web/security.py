@@ -26,12 +26,14 @@ import secrets
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flask import Flask, Response, current_app, jsonify, request
 from redis import Redis, RedisError
 from werkzeug.exceptions import RequestEntityTooLarge
+
+from peerscope.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -221,11 +223,16 @@ def served_secret(configured: str, state_dir: Path, *, serving: bool, dev: bool)
     return configured
 
 
+def served_settings(settings: Settings) -> Settings:
+    """`settings` with the secret this app signs with: sessions, CSRF tokens and e-mail links alike."""
+    secret = served_secret(settings.secret_key, settings.state_dir, serving=_serving(), dev=settings.dev)
+    return settings if secret == settings.secret_key else replace(settings, secret_key=secret)
+
+
 def init_app(app: Flask) -> None:
+    """Needs the app's Settings from `served_settings` (create_app does that)."""
     settings = app.extensions["peerscope"].settings
     serving = _serving()
-    app.config["SECRET_KEY"] = served_secret(settings.secret_key, settings.state_dir, serving=serving,
-                                             dev=settings.dev)
     if serving:  # tracebacks stay in the log, never in a response
         app.debug = False
         app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False, TRAP_HTTP_EXCEPTIONS=False)

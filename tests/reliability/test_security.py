@@ -100,6 +100,19 @@ def test_served_secret_policy(tmp_path):
 
 
 @pytest.mark.unit
+def test_a_served_app_signs_e_mail_links_with_its_session_secret(monkeypatch, tmp_path):
+    import web.security as security
+    from web.accounts.security import email_token, read_email_token
+
+    monkeypatch.setattr(security, "_serving", lambda: True)
+    app = _app(monkeypatch, tmp_path, rate="0")  # no secret configured: the installation's own
+    secret = app.extensions["peerscope"].settings.secret_key
+    assert secret == app.config["SECRET_KEY"] != security.DEV_SECRET
+    forged = email_token(security.DEV_SECRET, 1, "someone@example.org")
+    assert read_email_token(secret, forged) is None
+
+
+@pytest.mark.unit
 def test_rate_limit_spec_is_parsed_or_refused():
     from web.security import RateLimit
 
