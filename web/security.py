@@ -7,9 +7,9 @@
   referrer policy;
 - a request size cap (MAX_CONTENT_LENGTH): a larger body is refused with 413 before a
   view reads it (JSON on /api, the friendly page elsewhere);
-- a per-client fixed-window rate limit on /api, counted in Redis: over the cap, 429 JSON
-  with Retry-After. When Redis does not answer the limit fails open: search keeps being
-  served, and Redis is not asked again for a few seconds;
+- a per-client fixed-window rate limit on /api (Flask-Limiter, counted in Redis): over the
+  cap, 429 JSON with Retry-After. When Redis does not answer the limit fails open: search
+  keeps being served, and Redis is not asked again for a few seconds;
 - no debug mode, and no well-known secret in a served app (see `served_secret`).
 
 Settings (peerscope/config.py, docs/RELIABILITY.md):
@@ -24,13 +24,17 @@ import logging
 import os
 import secrets
 import sys
-import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flask import Flask, Response, current_app, jsonify, request
-from redis import Redis, RedisError
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, request
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
+from limits.storage import RedisStorage
+from redis import RedisError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from peerscope.config import Settings
@@ -78,45 +82,97 @@ class RateLimit:
         return limit
 
 
-class ApiRateLimiter:
-    """Fixed windows in Redis: one INCR (+EXPIRE on the first hit) per API request.
+class LimitStorage(RedisStorage):
+    """limits' Redis storage, as Flask-Limiter uses it here (`peerscope+redis://...`), with two changes:
 
-    Its own Redis client with short socket timeouts: a Redis that is down or hangs costs
-    a request at most REDIS_TIMEOUT_S once, then the limiter stands aside (fails open)
-    for REDIS_BACKOFF_S.
+    - one round trip per counted request (as before Flask-Limiter): the increment (INCRBY,
+      EXPIRE NX) reads the window's TTL in the same pipeline, and the header values asked for
+      next in that request (count, reset) come from its answer, not from a GET and a TTL each;
+    - after a Redis failure it stands aside for REDIS_BACKOFF_S (`standing_aside`, a request
+      filter of the limiter): requests are served without counting and Redis is not waited on.
     """
 
-    def __init__(self, redis_url: str, prefix: str, limit: RateLimit):
-        self.limit = limit
-        self.prefix = prefix
-        self.conn = Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT_S,
-                                   socket_timeout=REDIS_TIMEOUT_S, retry_on_timeout=False)
+    STORAGE_SCHEME = ["peerscope+redis", "peerscope+rediss", "peerscope+unix"]
+
+    def __init__(self, uri: str, **options):
+        super().__init__(uri.removeprefix("peerscope+"), socket_connect_timeout=REDIS_TIMEOUT_S,
+                         socket_timeout=REDIS_TIMEOUT_S, retry=Retry(NoBackoff(), 0), **options)
         self._down_until = 0.0
-        self._lock = threading.Lock()
 
-    def key(self, client: str, window: int) -> str:
-        return f"{self.prefix}rl:api:{client}:{window}"
+    def standing_aside(self) -> bool:
+        return time.monotonic() < self._down_until
 
-    def hit(self, client: str) -> tuple[int, int] | None:
-        """(count in this window, seconds left in it); None when Redis is unavailable."""
-        now = time.time()
-        if now < self._down_until:
-            return None
-        window = int(now // self.limit.window_s)
-        key = self.key(client, window)
+    @contextmanager
+    def _watch(self):
         try:
-            pipe = self.conn.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, self.limit.window_s + 1, nx=True)
-            count = int(pipe.execute()[0])
+            yield
         except (RedisError, OSError) as exc:
-            with self._lock:
-                if now >= self._down_until:
-                    log.warning("API rate limit not counted for %.0f s (Redis: %s)", REDIS_BACKOFF_S, exc)
-                self._down_until = now + REDIS_BACKOFF_S
-            return None
-        left = max(1, int((window + 1) * self.limit.window_s - now + 0.999))
-        return count, left
+            if not self.standing_aside():
+                log.warning("rate limits not counted for %.0f s (Redis: %s)", REDIS_BACKOFF_S, exc)
+            self._down_until = time.monotonic() + REDIS_BACKOFF_S
+            raise
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        name = self.prefixed_key(key)
+        with self._watch():
+            pipe = self.get_connection().pipeline(transaction=False)
+            pipe.incrby(name, amount)
+            pipe.expire(name, expiry, nx=True)  # a window starts with its first hit
+            pipe.ttl(name)
+            count, _, ttl = pipe.execute()
+        if has_request_context():
+            g.setdefault("peerscope_windows", {})[key] = (int(count), max(ttl, 0) + time.time())
+        return int(count)
+
+    def _counted(self, key: str) -> tuple[int, float] | None:
+        return g.get("peerscope_windows", {}).get(key) if has_request_context() else None
+
+    def get(self, key: str) -> int:
+        if counted := self._counted(key):
+            return counted[0]
+        with self._watch():
+            return super().get(key)
+
+    def get_expiry(self, key: str) -> float:
+        if counted := self._counted(key):
+            return counted[1]
+        with self._watch():
+            return super().get_expiry(key)
+
+
+def limiter(app: Flask) -> Limiter:
+    """The app's Flask-Limiter: the API limit, and the storage the accounts' limits count in."""
+    return app.extensions["peerscope_limiter"]
+
+
+def _is_api() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _make_limiter(app: Flask, settings: Settings, limit: RateLimit | None) -> Limiter:
+    """Fixed windows in Redis through Flask-Limiter: one counter per client for every /api request.
+
+    A Redis that is down or hangs costs a request at most REDIS_TIMEOUT_S, then the API limit
+    stands aside (fails open) for REDIS_BACKOFF_S (see LimitStorage).
+    """
+    def too_many(hit: RequestLimit) -> Response:
+        left = max(1, int(hit.reset_at - time.time()))
+        return _error(429, "rate_limited",
+                      f"Too many requests: at most {limit.requests} every {limit.window_s} s from one client. "
+                      f"Try again in {left} s.", {"Retry-After": str(left)})
+
+    ext = Limiter(
+        client_id, app=app, storage_uri=f"peerscope+{settings.redis_url}",
+        storage_options={"key_prefix": f"{settings.index_prefix}rl"},
+        strategy="fixed-window", headers_enabled=True, swallow_errors=True,
+        application_limits=[f"{limit.requests} per {limit.window_s} second"] if limit else [],
+        application_limits_exempt_when=lambda: not _is_api(), on_breach=too_many, key_prefix="api",
+        # unrouted /api paths (404, 405) count too, in the same per-client window
+        request_identifier=lambda: request.endpoint or request.path)
+    ext.request_filter(ext.storage.standing_aside)
+    app.register_error_handler(RateLimitExceeded, lambda exc: exc.get_response())  # too_many's answer
+    app.extensions["peerscope_limiter"] = ext
+    return ext
 
 
 def client_id() -> str:
@@ -133,24 +189,11 @@ def _error(status: int, code: str, message: str, headers: dict | None = None) ->
 
 
 def _before_request():
-    """Size cap first (nothing has read the body yet), then the API rate limit."""
+    """Size cap first (nothing has read the body yet); the API rate limit comes next (Flask-Limiter)."""
     request.environ["peerscope.started"] = time.perf_counter()
     limit_bytes = current_app.extensions["peerscope"].settings.max_body_bytes
     if (request.content_length or 0) > limit_bytes:
         raise RequestEntityTooLarge(f"The request body is larger than {limit_bytes} bytes.")
-    limiter: ApiRateLimiter | None = current_app.extensions.get("peerscope_ratelimit")
-    if limiter is None or not (request.path == "/api" or request.path.startswith("/api/")):
-        return None
-    counted = limiter.hit(client_id())
-    if counted is None:
-        return None  # fail open
-    count, left = counted
-    request.environ["peerscope.ratelimit"] = (limiter.limit.requests, max(0, limiter.limit.requests - count), left)
-    if count > limiter.limit.requests:
-        return _error(429, "rate_limited",
-                      f"Too many requests: at most {limiter.limit.requests} every {limiter.limit.window_s} s "
-                      f"from one client. Try again in {left} s.",
-                      {"Retry-After": str(left)})
     return None
 
 
@@ -160,12 +203,6 @@ def _after_request(resp: Response) -> Response:
     started = request.environ.get("peerscope.started")
     if started is not None:  # time spent in the app, without queueing in the server (benchmarks read it)
         resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-    counted = request.environ.get("peerscope.ratelimit")
-    if counted is not None:
-        cap, remaining, left = counted
-        resp.headers["X-RateLimit-Limit"] = str(cap)
-        resp.headers["X-RateLimit-Remaining"] = str(remaining)
-        resp.headers["X-RateLimit-Reset"] = str(left)
     if request.path.startswith("/api/me"):
         resp.headers.setdefault("Cache-Control", "no-store")  # personal data
     return resp
@@ -242,7 +279,6 @@ def init_app(app: Flask) -> None:
                                              settings.max_body_bytes)
     # On by default in a served app; tests and tools opt in through Settings.api_rate_limit.
     limit = RateLimit.parse(settings.api_rate_limit or (DEFAULT_RATE if serving else "0"))
-    if limit is not None:
-        app.extensions["peerscope_ratelimit"] = ApiRateLimiter(settings.redis_url, settings.index_prefix, limit)
     app.before_request(_before_request)
     app.after_request(_after_request)
+    _make_limiter(app, settings, limit)  # after the size cap, before the views

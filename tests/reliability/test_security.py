@@ -161,6 +161,38 @@ def test_api_rate_limit_fails_open_when_redis_is_down(monkeypatch, tmp_path):
     assert time.monotonic() - t0 < 5
 
 
+@pytest.mark.unit
+def test_api_rate_limit_stands_aside_after_a_redis_failure(monkeypatch, tmp_path):
+    import web.security as security
+
+    calls = []
+    original = security.LimitStorage.incr
+    monkeypatch.setattr(security.LimitStorage, "incr",
+                        lambda self, *a, **k: calls.append(a) or original(self, *a, **k))
+    web = _app(monkeypatch, tmp_path, rate="1/60").test_client()  # nothing listens on port 9
+    assert [web.get("/api/openapi.json").status_code for _ in range(5)] == [200] * 5
+    assert len(calls) == 1  # asked once, then served without counting for REDIS_BACKOFF_S
+
+
+@pytest.mark.integration
+def test_api_rate_limit_costs_one_redis_round_trip(monkeypatch, tmp_path):
+    import harness
+    import redis.connection
+
+    sent = []
+    original = redis.connection.AbstractConnection.send_packed_command
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command",
+                        lambda self, *a, **k: sent.append(a) or original(self, *a, **k))
+    with harness.private_redis(tmp_path / "redis") as redis_server:
+        web = _app(monkeypatch, tmp_path, rate="2/60", redis_url=redis_server.url).test_client()
+        web.get("/api/openapi.json")  # the connection's handshake
+        for expected in (200, 429):
+            sent.clear()
+            resp = web.get("/api/openapi.json")
+            assert resp.status_code == expected and resp.headers["X-RateLimit-Remaining"] == "0"
+            assert len(sent) == 1, expected
+
+
 # ---------------------------------------------------------------- the served app (gunicorn)
 
 
