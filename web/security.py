@@ -139,6 +139,12 @@ class LimitStorage(RedisStorage):
         with self._watch():
             return super().get_expiry(key)
 
+    def clear(self, key: str) -> None:
+        if has_request_context():
+            g.get("peerscope_windows", {}).pop(key, None)
+        with self._watch():
+            super().clear(key)
+
 
 def limiter(app: Flask) -> Limiter:
     """The app's Flask-Limiter: the API limit, and the storage the accounts' limits count in."""
