@@ -5,8 +5,8 @@ rebuild their settings from the environment; the owners' corrections travel as t
 dotted name of their loader, resolved in the worker as RQ resolves job functions.
 Job ids are deterministic, so a second enqueue of the same build is refused by RQ
 instead of duplicating work.
-A Redis lock keeps two full builds of one prefix from running at once; the
-final job releases it.
+A Redis lock (redis-py's `Lock`) keeps two full builds of one prefix from running at
+once; the final job releases it.
 """
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from redis import Redis
+from redis.exceptions import LockNotOwnedError
+from redis.lock import Lock
 from rq import Queue, Retry
 
 from domain.corrections import Corrections, no_corrections
@@ -45,17 +47,30 @@ def rejects_key(settings: Settings) -> str:
     return f"{settings.index_prefix}rejects"
 
 
+def build_lock(conn: Redis, settings: Settings) -> Lock:
+    """redis-py's lock on full builds of one prefix; its token is the holding build's id, and it
+    lapses after LOCK_TTL_S should its holder die without releasing it."""
+    return conn.lock(lock_key(settings), timeout=LOCK_TTL_S, blocking=False, thread_local=False)
+
+
+def lock_holder(conn: Redis, settings: Settings) -> str | None:
+    """The id of the build holding the lock, or None when it is free."""
+    token = conn.get(lock_key(settings))
+    return token.decode() if token else None
+
+
 def acquire_lock(conn: Redis, settings: Settings, build_id: str) -> None:
-    if not conn.set(lock_key(settings), build_id, nx=True, ex=LOCK_TTL_S):
-        holder = conn.get(lock_key(settings))
-        raise BuildLocked(f"a full reindex is already running (build {holder.decode() if holder else '?'}); "
+    if not build_lock(conn, settings).acquire(token=build_id):
+        raise BuildLocked(f"a full reindex is already running (build {lock_holder(conn, settings) or '?'}); "
                           f"wait for it or clear it with `peerscope index --unlock`")
 
 
 def release_lock(conn: Redis, settings: Settings, build_id: str) -> None:
-    # Only the holder may release: compare and delete in one step.
-    conn.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
-              1, lock_key(settings), build_id)
+    """Release the lock if `build_id` still holds it; another build's lock stays."""
+    try:
+        build_lock(conn, settings).do_release(build_id)  # compare and delete in one step
+    except LockNotOwnedError:
+        pass
 
 
 def publish_rejects(conn: Redis, settings: Settings, rejects: list[dict]) -> None:

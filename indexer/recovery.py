@@ -39,7 +39,7 @@ import click
 from redis import Redis, RedisError
 
 from indexer import spool
-from indexer.jobs import lock_key, release_lock
+from indexer.jobs import lock_holder, release_lock
 from peerscope.config import Settings, load_settings
 from search import lifecycle
 from search.client import make_client
@@ -151,10 +151,7 @@ def cleanup(settings: Settings, conn: Redis | None, *, grace_s: float = ORPHAN_G
     report: dict = {"prefix": settings.index_prefix, "lock": None, "build": None, "canceled_jobs": [],
                     "deleted_indexes": [], "spool_removed": None, "kept": None}
     client = make_client(settings, timeout=60)
-    holder = None
-    if conn is not None:
-        raw = conn.get(lock_key(settings))
-        holder = raw.decode() if raw else None
+    holder = lock_holder(conn, settings) if conn is not None else None
     report["lock"] = holder
     min_age = grace_s
     if holder:
@@ -189,7 +186,7 @@ def cleanup(settings: Settings, conn: Redis | None, *, grace_s: float = ORPHAN_G
     report["unblocked_indexes"] = lifecycle.lift_write_blocks(client, settings)
     if holder:
         release_lock(conn, settings, holder)
-        report["lock_released"] = conn.get(lock_key(settings)) is None
+        report["lock_released"] = lock_holder(conn, settings) is None
     return report
 
 

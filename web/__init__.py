@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, *,
     """Build the app. `embed` replaces the model-backed query embedder (tests, tools)."""
     from web import api, errors, pages, security  # imported here so `import web` stays cheap
 
-    settings = settings or load_settings()
+    settings = security.served_settings(settings or load_settings())
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
     app.json.sort_keys = False
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *,
         embed=embed or QueryEmbedder(settings),
     )
     errors.register(app)
-    security.init_app(app)  # headers, body size cap, API rate limit, served secret
+    security.init_app(app)  # headers, body size cap, API rate limit, no debug
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     # accounts: sign-in, claims, following, invitations (blueprint, CSRF, session settings)

@@ -7,16 +7,16 @@
   referrer policy;
 - a request size cap (MAX_CONTENT_LENGTH): a larger body is refused with 413 before a
   view reads it (JSON on /api, the friendly page elsewhere);
-- a per-client fixed-window rate limit on /api, counted in Redis: over the cap, 429 JSON
-  with Retry-After. When Redis does not answer the limit fails open: search keeps being
-  served, and Redis is not asked again for a few seconds;
+- a per-client fixed-window rate limit on /api (Flask-Limiter, counted in Redis): over the
+  cap, 429 JSON with Retry-After. When Redis does not answer the limit fails open: search
+  keeps being served, and Redis is not asked again for a few seconds;
 - no debug mode, and no well-known secret in a served app (see `served_secret`).
 
-Settings come from the environment (docs/RELIABILITY.md):
-PEERSCOPE_API_RATE_LIMIT   "<requests>/<seconds>" per client; default 300/60 in a served app
-                           (gunicorn), off in test clients; 0 turns it off
-PEERSCOPE_MAX_BODY_BYTES   default 65536
-PEERSCOPE_DEV              1: a development server may keep the built-in development secret
+Settings (peerscope/config.py, docs/RELIABILITY.md):
+api_rate_limit   PEERSCOPE_API_RATE_LIMIT, "<requests>/<seconds>" per client; default 300/60 in a
+                 served app (gunicorn), off in test clients; 0 turns it off
+max_body_bytes   PEERSCOPE_MAX_BODY_BYTES, default 65536
+dev              PEERSCOPE_DEV=1: a development server may keep the built-in development secret
 """
 from __future__ import annotations
 
@@ -24,14 +24,20 @@ import logging
 import os
 import secrets
 import sys
-import threading
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flask import Flask, Response, current_app, jsonify, request
-from redis import Redis, RedisError
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, request
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
+from limits.storage import RedisStorage
+from redis import RedisError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from werkzeug.exceptions import RequestEntityTooLarge
+
+from peerscope.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +54,8 @@ HEADERS = {
 DEV_SECRET = "dev-only-not-secret"  # the Settings default: public, so never used by a served app
 MIN_SECRET_CHARS = 16
 DEFAULT_RATE = "300/60"
-DEFAULT_MAX_BODY = 64 * 1024
 REDIS_TIMEOUT_S = 0.25
 REDIS_BACKOFF_S = 5.0  # after a Redis failure, serve without counting for this long
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def dev_mode() -> bool:
-    return _truthy(os.environ.get("PEERSCOPE_DEV"))
 
 
 # ---------------------------------------------------------------- rate limit
@@ -85,45 +82,103 @@ class RateLimit:
         return limit
 
 
-class ApiRateLimiter:
-    """Fixed windows in Redis: one INCR (+EXPIRE on the first hit) per API request.
+class LimitStorage(RedisStorage):
+    """limits' Redis storage, as Flask-Limiter uses it here (`peerscope+redis://...`), with two changes:
 
-    Its own Redis client with short socket timeouts: a Redis that is down or hangs costs
-    a request at most REDIS_TIMEOUT_S once, then the limiter stands aside (fails open)
-    for REDIS_BACKOFF_S.
+    - one round trip per counted request (as before Flask-Limiter): the increment (INCRBY,
+      EXPIRE NX) reads the window's TTL in the same pipeline, and the header values asked for
+      next in that request (count, reset) come from its answer, not from a GET and a TTL each;
+    - after a Redis failure it stands aside for REDIS_BACKOFF_S (`standing_aside`, a request
+      filter of the limiter): requests are served without counting and Redis is not waited on.
     """
 
-    def __init__(self, redis_url: str, prefix: str, limit: RateLimit):
-        self.limit = limit
-        self.prefix = prefix
-        self.conn = Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT_S,
-                                   socket_timeout=REDIS_TIMEOUT_S, retry_on_timeout=False)
+    STORAGE_SCHEME = ["peerscope+redis", "peerscope+rediss", "peerscope+unix"]
+
+    def __init__(self, uri: str, **options):
+        super().__init__(uri.removeprefix("peerscope+"), socket_connect_timeout=REDIS_TIMEOUT_S,
+                         socket_timeout=REDIS_TIMEOUT_S, retry=Retry(NoBackoff(), 0), **options)
         self._down_until = 0.0
-        self._lock = threading.Lock()
 
-    def key(self, client: str, window: int) -> str:
-        return f"{self.prefix}rl:api:{client}:{window}"
+    def standing_aside(self) -> bool:
+        return time.monotonic() < self._down_until
 
-    def hit(self, client: str) -> tuple[int, int] | None:
-        """(count in this window, seconds left in it); None when Redis is unavailable."""
-        now = time.time()
-        if now < self._down_until:
-            return None
-        window = int(now // self.limit.window_s)
-        key = self.key(client, window)
+    @contextmanager
+    def _watch(self):
         try:
-            pipe = self.conn.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, self.limit.window_s + 1, nx=True)
-            count = int(pipe.execute()[0])
+            yield
         except (RedisError, OSError) as exc:
-            with self._lock:
-                if now >= self._down_until:
-                    log.warning("API rate limit not counted for %.0f s (Redis: %s)", REDIS_BACKOFF_S, exc)
-                self._down_until = now + REDIS_BACKOFF_S
-            return None
-        left = max(1, int((window + 1) * self.limit.window_s - now + 0.999))
-        return count, left
+            if not self.standing_aside():
+                log.warning("rate limits not counted for %.0f s (Redis: %s)", REDIS_BACKOFF_S, exc)
+            self._down_until = time.monotonic() + REDIS_BACKOFF_S
+            raise
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        name = self.prefixed_key(key)
+        with self._watch():
+            pipe = self.get_connection().pipeline(transaction=False)
+            pipe.incrby(name, amount)
+            pipe.expire(name, expiry, nx=True)  # a window starts with its first hit
+            pipe.ttl(name)
+            count, _, ttl = pipe.execute()
+        if has_request_context():
+            g.setdefault("peerscope_windows", {})[key] = (int(count), max(ttl, 0) + time.time())
+        return int(count)
+
+    def _counted(self, key: str) -> tuple[int, float] | None:
+        return g.get("peerscope_windows", {}).get(key) if has_request_context() else None
+
+    def get(self, key: str) -> int:
+        if counted := self._counted(key):
+            return counted[0]
+        with self._watch():
+            return super().get(key)
+
+    def get_expiry(self, key: str) -> float:
+        if counted := self._counted(key):
+            return counted[1]
+        with self._watch():
+            return super().get_expiry(key)
+
+    def clear(self, key: str) -> None:
+        if has_request_context():
+            g.get("peerscope_windows", {}).pop(key, None)
+        with self._watch():
+            super().clear(key)
+
+
+def limiter(app: Flask) -> Limiter:
+    """The app's Flask-Limiter: the API limit, and the storage the accounts' limits count in."""
+    return app.extensions["peerscope_limiter"]
+
+
+def _is_api() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _make_limiter(app: Flask, settings: Settings, limit: RateLimit | None) -> Limiter:
+    """Fixed windows in Redis through Flask-Limiter: one counter per client for every /api request.
+
+    A Redis that is down or hangs costs a request at most REDIS_TIMEOUT_S, then the API limit
+    stands aside (fails open) for REDIS_BACKOFF_S (see LimitStorage).
+    """
+    def too_many(hit: RequestLimit) -> Response:
+        left = max(1, int(hit.reset_at - time.time()))
+        return _error(429, "rate_limited",
+                      f"Too many requests: at most {limit.requests} every {limit.window_s} s from one client. "
+                      f"Try again in {left} s.", {"Retry-After": str(left)})
+
+    ext = Limiter(
+        client_id, app=app, storage_uri=f"peerscope+{settings.redis_url}",
+        storage_options={"key_prefix": f"{settings.index_prefix}rl"},
+        strategy="fixed-window", headers_enabled=True, swallow_errors=True,
+        application_limits=[f"{limit.requests} per {limit.window_s} second"] if limit else [],
+        application_limits_exempt_when=lambda: not _is_api(), on_breach=too_many, key_prefix="api",
+        # unrouted /api paths (404, 405) count too, in the same per-client window
+        request_identifier=lambda: request.endpoint or request.path)
+    ext.request_filter(ext.storage.standing_aside)
+    app.register_error_handler(RateLimitExceeded, lambda exc: exc.get_response())  # too_many's answer
+    app.extensions["peerscope_limiter"] = ext
+    return ext
 
 
 def client_id() -> str:
@@ -140,24 +195,11 @@ def _error(status: int, code: str, message: str, headers: dict | None = None) ->
 
 
 def _before_request():
-    """Size cap first (nothing has read the body yet), then the API rate limit."""
+    """Size cap first (nothing has read the body yet); the API rate limit comes next (Flask-Limiter)."""
     request.environ["peerscope.started"] = time.perf_counter()
-    limit_bytes = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit_bytes is not None and (request.content_length or 0) > limit_bytes:
+    limit_bytes = current_app.extensions["peerscope"].settings.max_body_bytes
+    if (request.content_length or 0) > limit_bytes:
         raise RequestEntityTooLarge(f"The request body is larger than {limit_bytes} bytes.")
-    limiter: ApiRateLimiter | None = current_app.extensions.get("peerscope_ratelimit")
-    if limiter is None or not (request.path == "/api" or request.path.startswith("/api/")):
-        return None
-    counted = limiter.hit(client_id())
-    if counted is None:
-        return None  # fail open
-    count, left = counted
-    request.environ["peerscope.ratelimit"] = (limiter.limit.requests, max(0, limiter.limit.requests - count), left)
-    if count > limiter.limit.requests:
-        return _error(429, "rate_limited",
-                      f"Too many requests: at most {limiter.limit.requests} every {limiter.limit.window_s} s "
-                      f"from one client. Try again in {left} s.",
-                      {"Retry-After": str(left)})
     return None
 
 
@@ -167,12 +209,6 @@ def _after_request(resp: Response) -> Response:
     started = request.environ.get("peerscope.started")
     if started is not None:  # time spent in the app, without queueing in the server (benchmarks read it)
         resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-    counted = request.environ.get("peerscope.ratelimit")
-    if counted is not None:
-        cap, remaining, left = counted
-        resp.headers["X-RateLimit-Limit"] = str(cap)
-        resp.headers["X-RateLimit-Remaining"] = str(remaining)
-        resp.headers["X-RateLimit-Reset"] = str(left)
     if request.path.startswith("/api/me"):
         resp.headers.setdefault("Cache-Control", "no-store")  # personal data
     return resp
@@ -230,23 +266,25 @@ def served_secret(configured: str, state_dir: Path, *, serving: bool, dev: bool)
     return configured
 
 
+def served_settings(settings: Settings) -> Settings:
+    """`settings` with the secret this app signs with: sessions, CSRF tokens and e-mail links alike."""
+    secret = served_secret(settings.secret_key, settings.state_dir, serving=_serving(), dev=settings.dev)
+    return settings if secret == settings.secret_key else replace(settings, secret_key=secret)
+
+
 def init_app(app: Flask) -> None:
+    """Needs the app's Settings from `served_settings` (create_app does that)."""
     settings = app.extensions["peerscope"].settings
     serving = _serving()
-    app.config["SECRET_KEY"] = served_secret(app.config.get("SECRET_KEY") or DEV_SECRET, settings.state_dir,
-                                             serving=serving, dev=dev_mode())
     if serving:  # tracebacks stay in the log, never in a response
         app.debug = False
         app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False, TRAP_HTTP_EXCEPTIONS=False)
-    max_body = os.environ.get("PEERSCOPE_MAX_BODY_BYTES", "").strip()
-    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no cap at all
-        app.config["MAX_CONTENT_LENGTH"] = int(max_body) if max_body else DEFAULT_MAX_BODY
-    app.config["MAX_FORM_MEMORY_SIZE"] = min(app.config.get("MAX_FORM_MEMORY_SIZE") or DEFAULT_MAX_BODY,
-                                             app.config["MAX_CONTENT_LENGTH"])
-    # On by default in a served app; tests and tools opt in with API_RATE_LIMIT or the variable.
-    rate = app.config.get("API_RATE_LIMIT") or os.environ.get("PEERSCOPE_API_RATE_LIMIT", "").strip()
-    limit = RateLimit.parse(rate or (DEFAULT_RATE if serving else "0"))
-    if limit is not None:
-        app.extensions["peerscope_ratelimit"] = ApiRateLimiter(settings.redis_url, settings.index_prefix, limit)
+    # Flask enforces these too (its default is None: no cap at all)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = min(app.config["MAX_FORM_MEMORY_SIZE"] or settings.max_body_bytes,
+                                             settings.max_body_bytes)
+    # On by default in a served app; tests and tools opt in through Settings.api_rate_limit.
+    limit = RateLimit.parse(settings.api_rate_limit or (DEFAULT_RATE if serving else "0"))
     app.before_request(_before_request)
     app.after_request(_after_request)
+    _make_limiter(app, settings, limit)  # after the size cap, before the views

@@ -122,8 +122,9 @@ def test_invitations_are_rate_limited(app, app_settings, people, client, redis_c
     _open_profile(people, app_settings, redis_conn, client)
     other = people["other"]
     user_id = other.api("GET", "/api/me").get_json()["id"]
-    for _ in range(ratelimit.INVITES_PER_HOUR.cap):
-        ratelimit.hit(redis_conn, app_settings.index_prefix, ratelimit.INVITES_PER_HOUR, str(user_id))
+    with app.app_context():
+        for _ in range(ratelimit.INVITES_PER_HOUR.cap):
+            ratelimit.hit(ratelimit.INVITES_PER_HOUR, str(user_id))
     resp = other.post(f"/me/invite/{SEED_PERSON}", {"message": MESSAGE})
     assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
     api = other.api("POST", "/api/me/invitations", {"researcher_id": SEED_PERSON, "message": MESSAGE})

@@ -158,3 +158,23 @@ def test_a_write_block_left_by_a_copy_is_lifted(client, world):
     assert report["unblocked_indexes"] == [live] and "lifted the write block" in format_report(report)
     client.index(index=s.alias("works"), id="w1", body={"id": "w1", "title": "Writable again"}, refresh=True)
     assert cleanup(s, conn)["unblocked_indexes"] == []
+
+
+def test_the_build_lock_names_its_holder_and_only_the_holder_releases_it(settings, tmp_path):
+    import harness
+    from redis import Redis
+
+    from indexer.jobs import LOCK_TTL_S, BuildLocked, acquire_lock, lock_holder, lock_key, release_lock
+
+    with harness.private_redis(tmp_path / "redis") as server:
+        conn = Redis.from_url(server.url)
+        acquire_lock(conn, settings, "b-first")
+        with pytest.raises(BuildLocked, match=r"already running \(build b-first\).*--unlock"):
+            acquire_lock(conn, settings, "b-second")
+        assert LOCK_TTL_S - 5 <= conn.ttl(lock_key(settings)) <= LOCK_TTL_S
+        release_lock(conn, settings, "b-second")  # not the holder: nothing happens
+        assert lock_holder(conn, settings) == "b-first"
+        release_lock(conn, settings, "b-first")
+        assert lock_holder(conn, settings) is None
+        acquire_lock(conn, settings, "b-second")
+        assert lock_holder(conn, settings) == "b-second"

@@ -17,14 +17,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 NOWHERE = dict(opensearch_url="http://127.0.0.1:9", redis_url="redis://127.0.0.1:9/0")
 
 
-def _app(monkeypatch, tmp_path, rate: str | None = None, **settings):
+def _app(monkeypatch, tmp_path, rate: str = "", **settings):
     from web import create_app
 
-    if rate is not None:
-        monkeypatch.setenv("PEERSCOPE_API_RATE_LIMIT", rate)
-    else:
-        monkeypatch.delenv("PEERSCOPE_API_RATE_LIMIT", raising=False)
-    base = {**NOWHERE, "index_prefix": "test-sec-", "state_dir": tmp_path, **settings}
+    base = {**NOWHERE, "index_prefix": "test-sec-", "state_dir": tmp_path, "api_rate_limit": rate, **settings}
     return create_app(Settings(**base), embed=lambda text: [0.1] * 384)
 
 
@@ -70,7 +66,6 @@ def test_no_debugger_and_no_trace_in_a_served_app(monkeypatch, tmp_path):
 
     monkeypatch.setenv("FLASK_DEBUG", "1")
     monkeypatch.setattr(security, "_serving", lambda: True)
-    monkeypatch.setenv("PEERSCOPE_API_RATE_LIMIT", "0")
     app = _app(monkeypatch, tmp_path, rate="0")
     assert app.debug is False and app.config["PROPAGATE_EXCEPTIONS"] is False
     services = app.extensions["peerscope"]
@@ -102,6 +97,19 @@ def test_served_secret_policy(tmp_path):
     assert served_secret("s" * 40, tmp_path, serving=True, dev=False) == "s" * 40
     with pytest.raises(RuntimeError, match="shorter than 16"):
         served_secret("short", tmp_path, serving=True, dev=False)
+
+
+@pytest.mark.unit
+def test_a_served_app_signs_e_mail_links_with_its_session_secret(monkeypatch, tmp_path):
+    import web.security as security
+    from web.accounts.security import email_token, read_email_token
+
+    monkeypatch.setattr(security, "_serving", lambda: True)
+    app = _app(monkeypatch, tmp_path, rate="0")  # no secret configured: the installation's own
+    secret = app.extensions["peerscope"].settings.secret_key
+    assert secret == app.config["SECRET_KEY"] != security.DEV_SECRET
+    forged = email_token(security.DEV_SECRET, 1, "someone@example.org")
+    assert read_email_token(secret, forged) is None
 
 
 @pytest.mark.unit
@@ -151,6 +159,38 @@ def test_api_rate_limit_fails_open_when_redis_is_down(monkeypatch, tmp_path):
         resp = web.get("/api/openapi.json")
         assert resp.status_code == 200 and "X-RateLimit-Remaining" not in resp.headers
     assert time.monotonic() - t0 < 5
+
+
+@pytest.mark.unit
+def test_api_rate_limit_stands_aside_after_a_redis_failure(monkeypatch, tmp_path):
+    import web.security as security
+
+    calls = []
+    original = security.LimitStorage.incr
+    monkeypatch.setattr(security.LimitStorage, "incr",
+                        lambda self, *a, **k: calls.append(a) or original(self, *a, **k))
+    web = _app(monkeypatch, tmp_path, rate="1/60").test_client()  # nothing listens on port 9
+    assert [web.get("/api/openapi.json").status_code for _ in range(5)] == [200] * 5
+    assert len(calls) == 1  # asked once, then served without counting for REDIS_BACKOFF_S
+
+
+@pytest.mark.integration
+def test_api_rate_limit_costs_one_redis_round_trip(monkeypatch, tmp_path):
+    import harness
+    import redis.connection
+
+    sent = []
+    original = redis.connection.AbstractConnection.send_packed_command
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command",
+                        lambda self, *a, **k: sent.append(a) or original(self, *a, **k))
+    with harness.private_redis(tmp_path / "redis") as redis_server:
+        web = _app(monkeypatch, tmp_path, rate="2/60", redis_url=redis_server.url).test_client()
+        web.get("/api/openapi.json")  # the connection's handshake
+        for expected in (200, 429):
+            sent.clear()
+            resp = web.get("/api/openapi.json")
+            assert resp.status_code == expected and resp.headers["X-RateLimit-Remaining"] == "0"
+            assert len(sent) == 1, expected
 
 
 # ---------------------------------------------------------------- the served app (gunicorn)

@@ -1,13 +1,22 @@
-"""Wiring into the Flask app: session cookie settings, CSRF, the database session's
-lifetime, template globals, and the blueprint. Nothing connects here."""
+"""Wiring into the Flask app: session cookie settings, CSRF, sign-in sessions (Flask-Login),
+the database session's lifetime, template globals, and the blueprint. Nothing connects here."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import Flask
+from flask_login import LoginManager
 
 from web.accounts import context, profile
 from web.accounts.csrf import csrf
+
+
+def _login_manager() -> LoginManager:
+    manager = LoginManager()
+    manager.user_loader(context.load_user)
+    # Sessions end with the password (the id's fingerprint), not when the client's address changes.
+    manager.session_protection = None
+    return manager
 
 
 def init_app(app: Flask) -> None:
@@ -23,6 +32,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead of a clock
     csrf.init_app(app)
+    # `current_user()` below is the templates' way in (Flask-Login's own context variable would shadow it)
+    _login_manager().init_app(app, add_context_processor=False)
     app.teardown_appcontext(context.close_session)
     app.add_template_global(profile.corrections_for, "corrections_for")
     app.add_template_global(profile.profile_panel, "profile_panel")

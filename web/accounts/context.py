@@ -2,11 +2,12 @@
 guards that raise 401/403, index look-ups, and queueing index syncs after a commit."""
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, g, request, session
+from flask_login import current_user as signed_in
+from flask_login import login_user, logout_user
 from sqlalchemy.orm import Session
 
 from search import documents
@@ -38,33 +39,27 @@ def close_session(_exc=None) -> None:
         s.close()
 
 
-def _fingerprint(user: User) -> str:
-    """Changes when the password does, which signs out every other session of the account."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's user loader: the user of `session_id` ("<id>:<password fingerprint>"), or
+    None once the password has changed since that session signed in."""
+    uid, _, _ = session_id.partition(":")
+    user = dbs().get(User, int(uid)) if uid.isdigit() else None
+    return user if user is not None and user.get_id() == session_id else None
 
 
 def sign_in(user: User) -> None:
-    session.clear()
-    session["uid"], session["auth"] = user.id, _fingerprint(user)
+    session.clear()  # nothing from before signing in carries over
+    login_user(user)
     session.permanent = True
-    g.pop("accounts_user", None)
 
 
 def sign_out() -> None:
     session.clear()
-    g.pop("accounts_user", None)
+    logout_user()
 
 
 def current_user() -> User | None:
-    if "accounts_user" not in g:
-        user = None
-        uid = session.get("uid")
-        if isinstance(uid, int):
-            user = dbs().get(User, uid)
-            if user is not None and session.get("auth") != _fingerprint(user):
-                user = None
-        g.accounts_user = user
-    return g.accounts_user
+    return signed_in._get_current_object() if signed_in.is_authenticated else None
 
 
 def is_admin(user: User | None) -> bool:

@@ -8,6 +8,7 @@ from the source data while these rows stay.
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -48,6 +49,15 @@ class User(Base):
     @property
     def verified(self) -> bool:
         return self.email_verified_at is not None
+
+    # What Flask-Login asks of a user (web/accounts/context.py). The session keeps `get_id()`,
+    # which carries a fingerprint of the password hash: a password change ends the other sessions.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]}"
 
 
 class Claim(Base):

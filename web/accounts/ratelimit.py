@@ -1,14 +1,24 @@
-"""Fixed-window counters in Redis: `hit` counts an attempt, `blocked` tells whether the cap is reached.
+"""Fixed windows on account actions, counted by the app's Flask-Limiter (web/security.py):
+`hit` counts an attempt, `blocked` tells whether the cap is reached, `reset` clears.
 
-Keys carry the index prefix so that two instances (and the tests) never share
-counters. A window starts with the first attempt and expires by itself.
+The views decide what counts (a failed sign-in, a sent invitation), so they call these
+inside a request rather than decorating routes. Keys carry the index prefix so that two
+instances (and the tests) never share counters, and a hash of the subject, never an
+e-mail address. A window starts with the first attempt and expires by itself. Unlike the
+API limit these do not fail open: without Redis these actions answer an error.
 """
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
+from functools import cached_property
 
-from redis import Redis
+from flask import current_app
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.strategies import RateLimiter
+
+from web.security import limiter
 
 
 @dataclass(frozen=True)
@@ -16,6 +26,10 @@ class Limit:
     name: str
     cap: int
     window_s: int
+
+    @cached_property
+    def item(self) -> RateLimitItem:
+        return RateLimitItemPerSecond(self.cap, self.window_s)
 
 
 LOGIN_PER_ACCOUNT = Limit("login-account", 5, 15 * 60)  # failed logins for one e-mail
@@ -26,29 +40,27 @@ INVITES_PER_HOUR = Limit("invite-hour", 5, 3600)
 INVITES_PER_DAY = Limit("invite-day", 20, 24 * 3600)
 
 
-def _key(prefix: str, limit: Limit, subject: str) -> str:
-    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]  # no raw e-mails in Redis
-    return f"{prefix}rl:{limit.name}:{digest}"
+def _counter() -> RateLimiter:
+    return limiter(current_app).limiter
 
 
-def hit(conn: Redis, prefix: str, limit: Limit, subject: str) -> int:
-    """Count one attempt; returns the count in the current window."""
-    key = _key(prefix, limit, subject)
-    pipe = conn.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, limit.window_s, nx=True)
-    count, _ = pipe.execute()
-    return int(count)
+def _ids(limit: Limit, subject: str) -> tuple[str, str, str]:
+    return "accounts", limit.name, hashlib.sha256(subject.encode()).hexdigest()[:32]
 
 
-def blocked(conn: Redis, prefix: str, limit: Limit, subject: str) -> int:
+def hit(limit: Limit, subject: str) -> bool:
+    """Count one attempt; False once the window holds more than the cap."""
+    return _counter().hit(limit.item, *_ids(limit, subject))
+
+
+def blocked(limit: Limit, subject: str) -> int:
     """Seconds until the window ends when the cap is reached, else 0."""
-    key = _key(prefix, limit, subject)
-    count = conn.get(key)
-    if count is None or int(count) < limit.cap:
+    counter, ids = _counter(), _ids(limit, subject)
+    if counter.test(limit.item, *ids):
         return 0
-    return max(int(conn.ttl(key)), 1)
+    reset_at, _ = counter.get_window_stats(limit.item, *ids)
+    return max(int(reset_at - time.time()), 1)
 
 
-def reset(conn: Redis, prefix: str, limit: Limit, subject: str) -> None:
-    conn.delete(_key(prefix, limit, subject))
+def reset(limit: Limit, subject: str) -> None:
+    _counter().clear(limit.item, *_ids(limit, subject))

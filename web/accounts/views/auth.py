@@ -35,8 +35,7 @@ def _send_existing(user: User) -> None:
 
 
 def _limit(limit, subject: str, what: str) -> None:
-    s = C.services()
-    wait = ratelimit.blocked(s.redis, s.settings.index_prefix, limit, subject)
+    wait = ratelimit.blocked(limit, subject)
     if wait:
         raise RateLimited(f"Too many {what}. Try again in {max(wait // 60, 1)} minute(s).", retry_after=wait)
 
@@ -46,8 +45,7 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         _limit(ratelimit.SIGNUP_PER_ADDRESS, C.client_address(), "sign-ups from your network")
-        s = C.services()
-        ratelimit.hit(s.redis, s.settings.index_prefix, ratelimit.SIGNUP_PER_ADDRESS, C.client_address())
+        ratelimit.hit(ratelimit.SIGNUP_PER_ADDRESS, C.client_address())
         problems = users.check_signup(form.email.data, form.display_name.data, form.password.data)
         if not problems:
             user, created = users.sign_up(C.dbs(), form.email.data, form.display_name.data, form.password.data)
@@ -80,8 +78,7 @@ def resend():
         flash("Your address is already confirmed.")
         return redirect(url_for("accounts.auth.account"))
     _limit(ratelimit.MAIL_PER_ACCOUNT, str(user.id), "confirmation e-mails")
-    s = C.services()
-    ratelimit.hit(s.redis, s.settings.index_prefix, ratelimit.MAIL_PER_ACCOUNT, str(user.id))
+    ratelimit.hit(ratelimit.MAIL_PER_ACCOUNT, str(user.id))
     send_verification(user)
     flash(f"We sent a new link to {user.email}.")
     return redirect(url_for("accounts.auth.account"))
@@ -99,13 +96,11 @@ def login():
         user = users.authenticate(C.dbs(), email, form.password.data)
         if user is not None:
             C.dbs().commit()
-            s = C.services()
-            ratelimit.reset(s.redis, s.settings.index_prefix, ratelimit.LOGIN_PER_ACCOUNT, email)
+            ratelimit.reset(ratelimit.LOGIN_PER_ACCOUNT, email)
             C.sign_in(user)
             return redirect(C.safe_next(form.next.data, url_for("accounts.auth.account")))
-        s = C.services()
-        ratelimit.hit(s.redis, s.settings.index_prefix, ratelimit.LOGIN_PER_ACCOUNT, email)
-        ratelimit.hit(s.redis, s.settings.index_prefix, ratelimit.LOGIN_PER_ADDRESS, C.client_address())
+        ratelimit.hit(ratelimit.LOGIN_PER_ACCOUNT, email)
+        ratelimit.hit(ratelimit.LOGIN_PER_ADDRESS, C.client_address())
         form.password.errors.append("That e-mail address and password do not match an account.")
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/login.html", form=form), status

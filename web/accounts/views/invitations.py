@@ -12,18 +12,16 @@ bp = Blueprint("invitations", __name__, url_prefix="/me")
 
 
 def check_invite_limits(user_id: int) -> None:
-    s = C.services()
     for limit in (ratelimit.INVITES_PER_HOUR, ratelimit.INVITES_PER_DAY):
-        wait = ratelimit.blocked(s.redis, s.settings.index_prefix, limit, str(user_id))
+        wait = ratelimit.blocked(limit, str(user_id))
         if wait:
             raise RateLimited(f"You have sent {limit.cap} invitations recently; you can send more in "
                               f"{max(wait // 60, 1)} minute(s).", retry_after=wait)
 
 
 def count_invite(user_id: int) -> None:
-    s = C.services()
     for limit in (ratelimit.INVITES_PER_HOUR, ratelimit.INVITES_PER_DAY):
-        ratelimit.hit(s.redis, s.settings.index_prefix, limit, str(user_id))
+        ratelimit.hit(limit, str(user_id))
 
 
 @bp.route("/invite/<researcher_id>", methods=["GET", "POST"])
