@@ -32,10 +32,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run as `python bench/faults.py`: this checkout's packages
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import harness  # noqa: E402
-import load  # noqa: E402
+from bench import harness, load  # noqa: E402
 
 REQUEST_TIMEOUT_S = 5.0  # Settings.request_timeout: the engine call's own bound
 BURST = 24  # requests in flight at once during a fault: 3x gunicorn's 2 workers x 4 threads

@@ -26,10 +26,10 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run as `python bench/latency.py`: this checkout's packages
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import harness  # noqa: E402
-import load  # noqa: E402
+from bench import harness, load  # noqa: E402
 
 # p95 targets in ms (issue texts): server-side for the API, the profile page under 100 ms
 TARGETS_MS = {"researcher_search": 50, "autocomplete": 20, "works_hybrid": 150, "similar": 150,

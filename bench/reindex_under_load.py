@@ -29,10 +29,10 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run as `python bench/reindex_under_load.py`: this checkout's packages
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import harness  # noqa: E402
-import load  # noqa: E402
+from bench import harness, load  # noqa: E402
 
 
 PROBE_WEIGHT = 25.0  # about a fifth of the requests read the totals, to time the switch closely

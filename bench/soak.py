@@ -19,10 +19,10 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+if not __package__:  # run as `python bench/soak.py`: this checkout's packages
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import harness  # noqa: E402
-import load  # noqa: E402
+from bench import harness, load  # noqa: E402
 
 
 def largest_prefix(candidates=("peerscope-", "dev-")) -> tuple[str, int]:

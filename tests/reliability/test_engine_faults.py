@@ -12,7 +12,7 @@ def _failed(out: dict) -> list[str]:
 
 
 def test_redis_down_search_keeps_serving_and_queued_jobs_survive(indexed_sample, tmp_path):
-    from faults import redis_faults
+    from bench.faults import redis_faults
 
     messages: list[str] = []
     out = redis_faults(tmp_path, serve_prefix=indexed_sample.index_prefix, sample=20, log=messages.append)
@@ -21,7 +21,7 @@ def test_redis_down_search_keeps_serving_and_queued_jobs_survive(indexed_sample,
 
 @pytest.mark.faults
 def test_opensearch_stopped_frozen_and_restarted_on_the_second_node(tmp_path):
-    from faults import opensearch_faults
+    from bench.faults import opensearch_faults
 
     messages: list[str] = []
     out = opensearch_faults(tmp_path, sample=30, freeze_s=8, log=messages.append)

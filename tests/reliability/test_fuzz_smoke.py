@@ -10,7 +10,7 @@ SMOKE_REQUESTS = 300
 
 
 def test_fuzzed_api_never_5xx_and_every_4xx_names_the_problem(served_sample):
-    from fuzz_api import fuzz
+    from bench.fuzz_api import fuzz
 
     out = fuzz(served_sample.base_url, requests_target=SMOKE_REQUESTS, max_seconds=240, log=lambda m: None)
     assert out["requests"] >= SMOKE_REQUESTS * 0.9, out

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture()
 def world(client, settings, tmp_path):
     """A private Redis, a prefix of our own on the shared node, and a served alias to keep."""
-    import harness
     from redis import Redis
 
+    from bench import harness
     from search import lifecycle
 
     with harness.private_redis(tmp_path / "redis") as server:
@@ -161,9 +161,9 @@ def test_a_write_block_left_by_a_copy_is_lifted(client, world):
 
 
 def test_the_build_lock_names_its_holder_and_only_the_holder_releases_it(settings, tmp_path):
-    import harness
     from redis import Redis
 
+    from bench import harness
     from indexer.jobs import LOCK_TTL_S, BuildLocked, acquire_lock, lock_holder, lock_key, release_lock
 
     with harness.private_redis(tmp_path / "redis") as server:

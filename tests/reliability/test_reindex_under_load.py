@@ -8,7 +8,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_reindex_under_load_then_a_killed_worker_recovers(tmp_path):
-    from reindex_under_load import run
+    from bench.reindex_under_load import run
 
     messages: list[str] = []
     out = run(tmp_path, first=200, second=300, third=400, concurrency=2, rate=8, log=messages.append)

@@ -127,7 +127,7 @@ def test_rate_limit_spec_is_parsed_or_refused():
 
 @pytest.mark.integration
 def test_api_rate_limit_429_with_retry_after_per_client(monkeypatch, tmp_path):
-    import harness
+    from bench import harness
 
     with harness.private_redis(tmp_path / "redis") as redis_server:
         app = _app(monkeypatch, tmp_path, rate="5/60", redis_url=redis_server.url)
@@ -176,8 +176,9 @@ def test_api_rate_limit_stands_aside_after_a_redis_failure(monkeypatch, tmp_path
 
 @pytest.mark.integration
 def test_api_rate_limit_costs_one_redis_round_trip(monkeypatch, tmp_path):
-    import harness
     import redis.connection
+
+    from bench import harness
 
     sent = []
     original = redis.connection.AbstractConnection.send_packed_command
@@ -209,7 +210,7 @@ def _post(base: str, path: str, body: bytes, content_type: str = "application/js
 
 @pytest.mark.integration
 def test_served_app_limits_and_headers(served_sample):
-    import harness
+    from bench import harness
 
     status, headers, body = _post(served_sample.base_url, "/api/works/similar",
                                   json.dumps({"positive": ["x"], "text": "y" * 200_000}).encode())
@@ -222,7 +223,7 @@ def test_served_app_limits_and_headers(served_sample):
 
 @pytest.mark.integration
 def test_served_app_secret_and_rate_limit(indexed_sample, tmp_path):
-    import harness
+    from bench import harness
 
     with harness.private_redis(tmp_path / "redis") as redis_server:
         base_env = harness.app_env(indexed_sample.index_prefix, redis_server.url, rate_limit="20/3600",

@@ -1,12 +1,7 @@
 """Pure helpers of the benchmarks (no services)."""
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-import load  # noqa: E402
+from bench.load import server_ms
 
 
 @pytest.mark.unit
@@ -15,4 +10,4 @@ import load  # noqa: E402
     ("app", None),
 ])
 def test_server_timing_header_parsing(header, expected):
-    assert load.server_ms(header) == expected
+    assert server_ms(header) == expected
