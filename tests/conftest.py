@@ -2,6 +2,8 @@
 
 `.ci/run` (and `scripts/test`) start both with `peerscope up`; when they are not
 reachable the integration tests fail with the reason instead of being skipped.
+Integration, browser and reliability tests share a small real sample of the Anthology
+(`indexed_sample`); tests that change its documents index a copy of their own (`build_sample`).
 """
 from __future__ import annotations
 
@@ -48,3 +50,45 @@ def redis_conn(settings):
     conn = Redis.from_url(settings.redis_url)
     assert conn.ping()
     return conn
+
+
+SAMPLE_PAPERS = 300
+
+
+@pytest.fixture(scope="session")
+def build_sample(client, settings):
+    """build_sample(name="") -> Settings of a small real sample, indexed once per session and name.
+
+    The project's own indexer runs in-process on 300 papers of 2022.acl (incl.
+    2022.acl-long.158 by Shengding Hu) under "test-sample-<name>-<session id>-", a prefix that
+    does not start with the session's, so `clean_indexes` (which deletes `<session prefix>*`
+    after a test) cannot remove a sample halfway through the session. Aliases already there are
+    reused; every sample built is deleted at the end of the session.
+    """
+    from indexer.build import run_in_process
+    from indexer.sources.base import Options
+
+    built: dict[str, object] = {}
+
+    def build(name: str = ""):
+        if name not in built:
+            tag = f"test-sample-{name}-" if name else "test-sample-"
+            sample = replace(settings, index_prefix=settings.index_prefix.replace("test-", tag, 1))
+            aliases = [sample.alias("works"), sample.alias("researchers")]
+            if not all(client.indices.exists_alias(name=a) for a in aliases):
+                report = run_in_process(sample, Options(sample=SAMPLE_PAPERS), None)
+                assert report["works"]["indexed"] >= SAMPLE_PAPERS * 0.9, report["works"]
+            client.indices.refresh(index=",".join(aliases))
+            built[name] = sample
+        return built[name]
+
+    yield build
+    for sample in built.values():
+        client.indices.delete(index=f"{sample.index_prefix}*", ignore_unavailable=True, allow_no_indices=True)
+
+
+@pytest.fixture(scope="session")
+def indexed_sample(build_sample):
+    """Settings of the shared sample (works and researchers aliases under its own prefix); tests
+    only read it."""
+    return build_sample()

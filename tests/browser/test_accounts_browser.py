@@ -33,16 +33,14 @@ def _support():
 
 
 @pytest.fixture(scope="module")
-def served(client, settings, redis_conn, tmp_path_factory):
+def served(build_sample, client, redis_conn, tmp_path_factory):
     from werkzeug.serving import make_server
 
     from web import create_app
     from web.accounts import db
 
     support = _support()
-    helpers = support.sample_helpers()
-    index = helpers.build_sample(client, replace(settings, index_prefix=settings.index_prefix.replace(
-        "test-", "test-browser-accounts-", 1)))
+    index = build_sample("browser-accounts")
     folder = tmp_path_factory.mktemp("accounts-browser")
     url = f"sqlite:///{folder / 'accounts.db'}"
     db.upgrade(url)
@@ -64,7 +62,6 @@ def served(client, settings, redis_conn, tmp_path_factory):
             db.dispose(url)
             for key in redis_conn.scan_iter(f"{app_settings.index_prefix}rl:*"):
                 redis_conn.delete(key)
-            helpers.drop_sample(client, index)
 
 
 @pytest.fixture(scope="module")

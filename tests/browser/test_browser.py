@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import sample_index
-
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,15 +23,14 @@ TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
-def base_url(client, settings):
+def base_url(indexed_sample):
     from werkzeug.serving import make_server
 
     from web import create_app
 
     if not (ROOT / "web" / "static" / "vendor" / "cytoscape.min.js").exists():
         subprocess.run([str(ROOT / "scripts" / "build-assets")], check=True)
-    sample = sample_index.build_sample(client, settings)
-    app = create_app(sample)
+    app = create_app(indexed_sample)
     app.extensions["peerscope"].embed("warm up")  # load the model before any page waits on it
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -44,7 +41,6 @@ def base_url(client, settings):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        sample_index.drop_sample(client, sample)
 
 
 @pytest.fixture(scope="module")

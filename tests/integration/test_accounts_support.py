@@ -18,27 +18,13 @@ SEED_PERSON, SEED_WORK = "shengding-hu", "2022.acl-long.158"
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def accounts_prefix(settings) -> str:
-    return settings.index_prefix.replace("test-", "test-accounts-", 1)
-
-
-def sample_helpers():
-    """The shared sample builder (tests/sample_index.py)."""
-    import sample_index
-
-    return sample_index
-
-
 @pytest.fixture(scope="session")
-def accounts_index(client, settings):
+def accounts_index(build_sample):
     """A sample index of our own ("test-sample-accounts-<id>-"), built by the real indexer: owner
     edits change it, so the shared sample stays as the source data for the full-build check.
     (Copying the shared sample with _reindex is not an option: on OpenSearch 3 the scroll over
     derived knn vectors leaves the source index failing every GET with "Already closed".)"""
-    helpers = sample_helpers()
-    target = helpers.build_sample(client, replace(settings, index_prefix=accounts_prefix(settings)))
-    yield target
-    helpers.drop_sample(client, target)
+    return build_sample("accounts")
 
 
 @pytest.fixture()

@@ -1,7 +1,7 @@
 """The HTML pages, the graph API and the citation exports, on a real indexed sample.
 
 The sample is 300 real papers of ACL 2022 indexed by the project's indexer
-(tests/integration/conftest.py::indexed_sample); the app runs in-process with
+(tests/conftest.py::indexed_sample); the app runs in-process with
 the real embedding model, so hybrid search is the real thing.
 """
 from __future__ import annotations

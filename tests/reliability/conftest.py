@@ -1,19 +1,7 @@
-"""Fixtures of the reliability checks: the indexed sample served by gunicorn.
-
-The sample is the integration tests' own (tests/sample_index.py), under this session's prefix.
-"""
+"""Fixtures of the reliability checks: the shared sample (tests/conftest.py) served by gunicorn."""
 from __future__ import annotations
 
 import pytest
-
-import sample_index
-
-
-@pytest.fixture(scope="session")
-def indexed_sample(client, settings):
-    sample = sample_index.build_sample(client, settings)
-    yield sample
-    sample_index.drop_sample(client, sample)
 
 
 @pytest.fixture(scope="session")
