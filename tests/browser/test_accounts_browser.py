@@ -25,7 +25,7 @@ TIMEOUT_MS = 20_000
 
 
 def _support():
-    path = ROOT / "tests" / "integration" / "test_accounts_support.py"
+    path = ROOT / "tests" / "integration" / "accounts" / "test_accounts_support.py"
     spec = importlib.util.spec_from_file_location("_accounts_support_browser", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
