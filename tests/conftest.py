@@ -92,3 +92,22 @@ def indexed_sample(build_sample):
     """Settings of the shared sample (works and researchers aliases under its own prefix); tests
     only read it."""
     return build_sample()
+
+
+@pytest.fixture(scope="session")
+def run_queued_jobs(client, redis_conn):
+    """run_queued_jobs(settings) -> how many ran: every job queued on `settings.queue_name`, run in
+    this process by a real RQ worker in burst mode, as a worker would run them; none may fail.
+    The works and researchers aliases are refreshed afterwards."""
+    from rq import Queue, SimpleWorker
+
+    def run(settings) -> int:
+        queue = Queue(settings.queue_name, connection=redis_conn)
+        count = len(queue)
+        SimpleWorker([queue], connection=redis_conn).work(burst=True)
+        failed = queue.failed_job_registry
+        assert failed.count == 0, [queue.fetch_job(j).exc_info for j in failed.get_job_ids()]
+        client.indices.refresh(index=f"{settings.alias('works')},{settings.alias('researchers')}")
+        return count
+
+    return run

@@ -5,7 +5,6 @@ RQ jobs run in this process between steps (a burst worker), as a worker would ru
 """
 from __future__ import annotations
 
-import importlib.util
 import re
 import threading
 import uuid
@@ -24,22 +23,13 @@ ADMIN, PASSWORD = "admin@example.org", "correct horse battery staple"
 TIMEOUT_MS = 20_000
 
 
-def _support():
-    path = ROOT / "tests" / "integration" / "accounts" / "test_accounts_support.py"
-    spec = importlib.util.spec_from_file_location("_accounts_support_browser", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def served(build_sample, client, redis_conn, tmp_path_factory):
+def served(build_sample, run_queued_jobs, redis_conn, tmp_path_factory):
     from werkzeug.serving import make_server
 
     from web import create_app
     from web.accounts import db
 
-    support = _support()
     index = build_sample("browser-accounts")
     folder = tmp_path_factory.mktemp("accounts-browser")
     url = f"sqlite:///{folder / 'accounts.db'}"
@@ -54,7 +44,7 @@ def served(build_sample, client, redis_conn, tmp_path_factory):
         mp.setenv("PEERSCOPE_DATABASE_URL", url)  # what the RQ jobs read
         try:
             yield {"base": f"http://127.0.0.1:{server.server_port}", "settings": app_settings,
-                   "run_jobs": lambda: support.run_jobs(app_settings, redis_conn, client)}
+                   "run_jobs": lambda: run_queued_jobs(app_settings)}
         finally:
             server.shutdown()
             thread.join(timeout=10)

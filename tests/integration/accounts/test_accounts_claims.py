@@ -3,14 +3,13 @@ undo, the full-build hook, and who may do none of it."""
 from __future__ import annotations
 
 import pytest
-from test_accounts_support import (SEED_PERSON, SEED_WORK, Browser, accounts_index, app,  # noqa: F401
-                                   app_settings, claim_and_approve, new_email, people, run_jobs)
 
 from domain.corrections import RESEARCHER_FIELDS, apply_overrides
 from web.accounts import db, overrides
 from web.accounts.models import Claim
 
 pytestmark = pytest.mark.integration
+SEED_PERSON, SEED_WORK = "shengding-hu", "2022.acl-long.158"  # in the sample (tests/conftest.py)
 
 
 def _doc(client, settings, alias, doc_id):
@@ -28,26 +27,26 @@ def _other_work(client, settings, rid):
     return client.search(index=settings.alias("works"), body=body)["hits"]["hits"][0]["_id"]
 
 
-def test_claim_needs_a_session_and_a_verified_address(app, app_settings):
-    anon = Browser(app, app_settings)
+def test_claim_needs_a_session_and_a_verified_address(new_browser, new_email):
+    anon = new_browser()
     resp = anon.http.post(f"/account/claims/new/{SEED_PERSON}", data={"evidence": "x" * 30})
     assert resp.status_code == 401 and "Please sign in" in resp.get_data(as_text=True)
     resp = anon.http.post("/api/me/claims", json={"researcher_id": SEED_PERSON, "evidence": "x" * 30})
     assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "not_signed_in"
-    unverified = Browser(app, app_settings)
+    unverified = new_browser()
     unverified.sign_up(new_email(), verify=False)
     resp = unverified.post(f"/account/claims/new/{SEED_PERSON}", {"evidence": "x" * 30})
     assert resp.status_code == 403 and "Verify your e-mail" in resp.get_data(as_text=True)
 
 
-def test_the_review_queue_is_for_admins_and_shows_the_evidence(app, app_settings, people):
+def test_the_review_queue_is_for_admins_and_shows_the_evidence(app_settings, people, new_browser):
     evidence = 'My page <script>alert("x")</script> lists these papers'
     assert people["owner"].post(f"/account/claims/new/{SEED_PERSON}",
                                 {"evidence": evidence, "orcid": "0000-0002-1825-0097"}).status_code == 302
     again = people["owner"].post(f"/account/claims/new/{SEED_PERSON}", {"evidence": evidence})
     assert again.status_code == 409
     assert people["other"].http.get("/admin/claims").status_code == 403
-    assert Browser(app, app_settings).http.get("/admin/claims").status_code == 401
+    assert new_browser().http.get("/admin/claims").status_code == 401
     page = people["admin"].http.get("/admin/claims").get_data(as_text=True)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page and "<script>alert" not in page
     assert "0000-0002-1825-0097" in page and "Shengding Hu" in page
@@ -56,11 +55,11 @@ def test_the_review_queue_is_for_admins_and_shows_the_evidence(app, app_settings
     assert people["other"].post(f"/admin/claims/{claim_id}/approve").status_code == 403
 
 
-def test_approval_makes_one_owner_and_the_job_reindexes_trust(app, app_settings, people, client, redis_conn):
+def test_approval_makes_one_owner_and_the_job_reindexes_trust(app_settings, people, client, claim_and_approve):
     before = _doc(client, app_settings, "researchers", SEED_PERSON)
     assert people["other"].post(f"/account/claims/new/{SEED_PERSON}",
                                 {"evidence": "I am also claiming this profile, honestly."}).status_code == 302
-    claim_and_approve(people, app_settings, redis_conn, client)
+    claim_and_approve()
     after = _doc(client, app_settings, "researchers", SEED_PERSON)
     assert after["claimed"] is True and after["trust"]["claimed"] is True
     assert after["trust"]["level"] == "L3"
@@ -75,8 +74,8 @@ def test_approval_makes_one_owner_and_the_job_reindexes_trust(app, app_settings,
     assert resp.status_code == 409
 
 
-def test_owner_edits_reach_the_index_and_can_be_undone(app, app_settings, people, client, redis_conn):
-    claim_and_approve(people, app_settings, redis_conn, client)
+def test_owner_edits_reach_the_index_and_can_be_undone(app_settings, people, client, claim_and_approve, run_jobs):
+    claim_and_approve()
     owner = people["owner"]
     other_work = _other_work(client, app_settings, SEED_PERSON)
     assert owner.post(f"/me/profiles/{SEED_PERSON}/open", {"open": "y"}).status_code == 302
@@ -84,7 +83,7 @@ def test_owner_edits_reach_the_index_and_can_be_undone(app, app_settings, people
                       {"affiliation": "Tsinghua University <NLP>"}).status_code == 302
     assert owner.post(f"/me/profiles/{SEED_PERSON}/hide", {"hide-work_id": SEED_WORK}).status_code == 302
     assert owner.post(f"/me/profiles/{SEED_PERSON}/attach", {"attach-work_id": other_work}).status_code == 302
-    assert run_jobs(app_settings, redis_conn, client) == 4
+    assert run_jobs() == 4
 
     doc = _doc(client, app_settings, "researchers", SEED_PERSON)
     assert doc["open_to_collaborate"] is True and doc["current_affiliation"] == "Tsinghua University <NLP>"
@@ -102,7 +101,7 @@ def test_owner_edits_reach_the_index_and_can_be_undone(app, app_settings, people
 
     for c in history[:3]:  # undo attach, hide and the affiliation
         assert owner.post(f"/me/corrections/{c['id']}/undo").status_code == 302
-    run_jobs(app_settings, redis_conn, client)
+    run_jobs()
     doc = _doc(client, app_settings, "researchers", SEED_PERSON)
     assert SEED_WORK in doc["work_ids"] and other_work not in doc["work_ids"]
     assert doc["current_affiliation"] == history[2]["previous"]
@@ -112,17 +111,17 @@ def test_owner_edits_reach_the_index_and_can_be_undone(app, app_settings, people
     assert owner.post(f"/me/corrections/{history[0]['id']}/undo").status_code == 409
 
 
-def test_the_full_build_applies_the_same_owner_state(app, app_settings, people, client, redis_conn,
-                                                     indexed_sample):
+def test_the_full_build_applies_the_same_owner_state(app_settings, people, client, indexed_sample,
+                                                     claim_and_approve, run_jobs):
     """A rebuild starts from the source documents: the stored overrides must give the live state."""
-    claim_and_approve(people, app_settings, redis_conn, client)
+    claim_and_approve()
     owner = people["owner"]
     other_work = _other_work(client, app_settings, SEED_PERSON)
     owner.post(f"/me/profiles/{SEED_PERSON}/affiliation", {"affiliation": "Somewhere Else"})
     owner.post(f"/me/profiles/{SEED_PERSON}/hide", {"hide-work_id": SEED_WORK})
     owner.post(f"/me/profiles/{SEED_PERSON}/attach", {"attach-work_id": other_work})
     owner.post(f"/me/follow/{SEED_PERSON}")
-    run_jobs(app_settings, redis_conn, client)
+    run_jobs()
     live = _doc(client, app_settings, "researchers", SEED_PERSON)
 
     loaded = overrides.load_overrides(app_settings)
@@ -135,9 +134,9 @@ def test_the_full_build_applies_the_same_owner_state(app, app_settings, people, 
     assert SEED_PERSON not in rebuilt_works[0]["author_ids"] and SEED_PERSON in rebuilt_works[1]["author_ids"]
 
 
-def test_nobody_else_edits_a_profile(app, app_settings, people, client, redis_conn):
-    claim_and_approve(people, app_settings, redis_conn, client)
-    other, anon = people["other"], Browser(app, app_settings)
+def test_nobody_else_edits_a_profile(people, new_browser, claim_and_approve):
+    claim_and_approve()
+    other, anon = people["other"], new_browser()
     assert other.http.get(f"/me/profiles/{SEED_PERSON}").status_code == 403
     for path, data in ((f"/me/profiles/{SEED_PERSON}/open", {"open": "y"}),
                        (f"/me/profiles/{SEED_PERSON}/affiliation", {"affiliation": "X"}),
@@ -155,8 +154,8 @@ def test_nobody_else_edits_a_profile(app, app_settings, people, client, redis_co
     assert other.api("POST", f"/api/me/corrections/{owner_change.get_json()['id']}/undo").status_code == 403
 
 
-def test_split_and_merge_requests_go_to_the_admins(app, app_settings, people, client, redis_conn):
-    claim_and_approve(people, app_settings, redis_conn, client)
+def test_split_and_merge_requests_go_to_the_admins(app_settings, people, client, claim_and_approve):
+    claim_and_approve()
     owner = people["owner"]
     bad = owner.post(f"/me/profiles/{SEED_PERSON}/requests", {"kind": "merge", "other_id": "nobody-at-all",
                                                               "detail": "Same person, other spelling."})

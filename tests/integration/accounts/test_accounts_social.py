@@ -3,12 +3,11 @@ invitations with their rules: claimed and open profiles only, rate limits, block
 from __future__ import annotations
 
 import pytest
-from test_accounts_support import (SEED_PERSON, Browser, accounts_index, app, app_settings,  # noqa: F401
-                                   claim_and_approve, new_email, people, run_jobs)
 
 from web.accounts import ratelimit
 
 pytestmark = pytest.mark.integration
+SEED_PERSON = "shengding-hu"  # in the sample (tests/conftest.py)
 MESSAGE = "Would you like to work together on parameter-efficient tuning for low-resource languages?"
 
 
@@ -17,24 +16,24 @@ def _followers(client, settings, rid=SEED_PERSON):
         "_source"]["followers_count"]
 
 
-def test_follow_and_unfollow_update_the_count_asynchronously(app, app_settings, people, client, redis_conn):
+def test_follow_and_unfollow_update_the_count_asynchronously(app_settings, people, client, run_jobs):
     before = _followers(client, app_settings)
     assert people["owner"].post(f"/me/follow/{SEED_PERSON}").status_code == 302
     assert people["other"].api("PUT", f"/api/me/following/{SEED_PERSON}").status_code == 200
     assert people["other"].api("PUT", f"/api/me/following/{SEED_PERSON}").status_code == 200  # idempotent
     assert _followers(client, app_settings) == before  # not in the request
-    assert run_jobs(app_settings, redis_conn, client) == 2
+    assert run_jobs() == 2
     assert _followers(client, app_settings) == 2
     assert people["other"].api("GET", "/api/me/following").get_json() == {"researcher_ids": [SEED_PERSON]}
     assert people["other"].api("DELETE", f"/api/me/following/{SEED_PERSON}").status_code == 200
-    run_jobs(app_settings, redis_conn, client)
+    run_jobs()
     assert _followers(client, app_settings) == 1
     following = people["owner"].http.get("/me/following").get_data(as_text=True)
     assert "Shengding Hu" in following
 
 
-def test_following_needs_a_session_and_a_real_profile(app, app_settings, people):
-    anon = Browser(app, app_settings)
+def test_following_needs_a_session_and_a_real_profile(people, new_browser):
+    anon = new_browser()
     assert anon.http.post(f"/me/follow/{SEED_PERSON}").status_code == 401
     resp = anon.http.put(f"/api/me/following/{SEED_PERSON}")
     assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "not_signed_in"
@@ -42,7 +41,7 @@ def test_following_needs_a_session_and_a_real_profile(app, app_settings, people)
     assert people["owner"].post("/me/follow/no-such-person-here").status_code == 404
 
 
-def test_the_feed_lists_new_works_of_followed_people_newest_first(app, app_settings, people, client):
+def test_the_feed_lists_new_works_of_followed_people_newest_first(app_settings, people, client):
     owner = people["owner"]
     empty = owner.http.get("/me/feed").get_data(as_text=True)
     assert "Follow researchers to see their new works here." in empty
@@ -61,25 +60,25 @@ def test_the_feed_lists_new_works_of_followed_people_newest_first(app, app_setti
     assert all(set(w["authors"][0].keys()) >= {"id", "name"} for w in found.results)
 
 
-def _open_profile(people, app_settings, redis_conn, client):
-    claim_and_approve(people, app_settings, redis_conn, client)
+def _open_profile(people, claim_and_approve):
+    claim_and_approve()
     assert people["owner"].post(f"/me/profiles/{SEED_PERSON}/open", {"open": "y"}).status_code == 302
 
 
-def test_nobody_can_message_an_unclaimed_or_closed_profile(app, app_settings, people, client, redis_conn):
+def test_nobody_can_message_an_unclaimed_or_closed_profile(people, new_browser, claim_and_approve):
     other = people["other"]
     resp = other.post(f"/me/invite/{SEED_PERSON}", {"message": MESSAGE})
     assert resp.status_code == 403 and "not claimed" in resp.get_data(as_text=True)
     assert other.api("POST", "/api/me/invitations", {"researcher_id": SEED_PERSON, "message": MESSAGE}
                      ).get_json()["error"]["code"] == "forbidden"
-    claim_and_approve(people, app_settings, redis_conn, client)
+    claim_and_approve()
     resp = other.post(f"/me/invite/{SEED_PERSON}", {"message": MESSAGE})
     assert resp.status_code == 403 and "not open" in resp.get_data(as_text=True)
-    assert Browser(app, app_settings).http.post(f"/me/invite/{SEED_PERSON}").status_code == 401
+    assert new_browser().http.post(f"/me/invite/{SEED_PERSON}").status_code == 401
 
 
-def test_invite_read_answer_and_block(app, app_settings, people, client, redis_conn):
-    _open_profile(people, app_settings, redis_conn, client)
+def test_invite_read_answer_and_block(people, new_browser, new_email, claim_and_approve):
+    _open_profile(people, claim_and_approve)
     owner, other = people["owner"], people["other"]
     assert owner.post(f"/me/invite/{SEED_PERSON}", {"message": MESSAGE}).status_code == 403  # own profile
     too_long = other.post(f"/me/invite/{SEED_PERSON}", {"message": "x" * 1001})
@@ -93,7 +92,7 @@ def test_invite_read_answer_and_block(app, app_settings, people, client, redis_c
 
     page = owner.http.get(inv_path).get_data(as_text=True)
     assert "&lt;b&gt;bold&lt;/b&gt;" in page and "Send answer" in page
-    outsider = Browser(app, app_settings)
+    outsider = new_browser()
     outsider.sign_up(new_email("outsider"))
     assert outsider.http.get(inv_path).status_code == 403
     resp = outsider.api("GET", f"/api/me/invitations/{inv_id}")
@@ -118,8 +117,8 @@ def test_invite_read_answer_and_block(app, app_settings, people, client, redis_c
     assert [i["status"] for i in received] == ["declined", "accepted"]
 
 
-def test_invitations_are_rate_limited(app, app_settings, people, client, redis_conn):
-    _open_profile(people, app_settings, redis_conn, client)
+def test_invitations_are_rate_limited(app, people, claim_and_approve):
+    _open_profile(people, claim_and_approve)
     other = people["other"]
     user_id = other.api("GET", "/api/me").get_json()["id"]
     with app.app_context():

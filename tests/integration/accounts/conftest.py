@@ -1,7 +1,7 @@
-"""Fixtures and helpers for the accounts tests: an indexed sample of our own (owner edits
-must not leak into other tests' sample), a migrated SQLite file per test (or the PostgreSQL
-database in PEERSCOPE_TEST_DATABASE_URL, emptied per test), the real Redis (rate limits, RQ)
-and a burst worker that runs the queued syncs.
+"""Fixtures of the accounts tests: an indexed sample of our own (owner edits must not leak into
+other tests' sample), a migrated SQLite file per test (or the PostgreSQL database in
+PEERSCOPE_TEST_DATABASE_URL, emptied per test), the real Redis (rate limits, RQ), a burst
+worker that runs the queued syncs, and people who sign up and sign in through the forms.
 """
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from dataclasses import replace
 import pytest
 
 ADMIN = "admin@example.org"
-PASSWORD = "correct horse battery staple"
-SEED_PERSON, SEED_WORK = "shengding-hu", "2022.acl-long.158"
+SEED_PERSON = "shengding-hu"  # in the sample (tests/conftest.py)
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -43,7 +42,7 @@ def app_settings(accounts_index, tmp_path, monkeypatch):
     db.dispose(url)
 
 
-def restore_index(client, pristine, target) -> None:
+def _restore_index(client, pristine, target) -> None:
     """Put back, from the untouched shared sample, every document this test's store touched."""
     from domain.corrections import WORK_KINDS
     from web.accounts import db
@@ -66,27 +65,22 @@ def app(app_settings, redis_conn, client, indexed_sample):
 
     application = create_app(app_settings, embed=lambda text: [0.0] * app_settings.embedding_dims)
     yield application
-    restore_index(client, indexed_sample, app_settings)
+    _restore_index(client, indexed_sample, app_settings)
     for key in redis_conn.scan_iter(f"{app_settings.index_prefix}rl:*"):
         redis_conn.delete(key)
     redis_conn.delete(f"rq:queue:{app_settings.queue_name}")
 
 
-def run_jobs(app_settings, redis_conn, client) -> int:
-    """Run every queued job in this process (a real RQ worker in burst mode); returns how many."""
-    from rq import Queue, SimpleWorker
-
-    queue = Queue(app_settings.queue_name, connection=redis_conn)
-    count = len(queue)
-    SimpleWorker([queue], connection=redis_conn).work(burst=True)
-    failed = queue.failed_job_registry
-    assert failed.count == 0, [queue.fetch_job(j).exc_info for j in failed.get_job_ids()]
-    client.indices.refresh(index=f"{app_settings.alias('works')},{app_settings.alias('researchers')}")
-    return count
+@pytest.fixture()
+def run_jobs(app_settings, run_queued_jobs):
+    """run_jobs() -> how many ran: the jobs this test queued, run now (the index refreshed)."""
+    return lambda: run_queued_jobs(app_settings)
 
 
 class Browser:
     """A test client with a session, that signs up, signs in and posts forms with their CSRF token."""
+
+    password = "correct horse battery staple"
 
     def __init__(self, app, settings):
         self.app, self.settings = app, settings
@@ -106,7 +100,7 @@ class Browser:
     def sign_up(self, email: str, name: str = "Test Person", verify: bool = True):
         from web.accounts import mail
 
-        resp = self.post("/account/signup", {"email": email, "display_name": name, "password": PASSWORD})
+        resp = self.post("/account/signup", {"email": email, "display_name": name, "password": self.password})
         assert resp.status_code == 200, resp.get_data(as_text=True)
         if verify:
             body = [m for m in mail.outbox(self.settings) if m["to"] == email][-1]["body"]
@@ -114,38 +108,51 @@ class Browser:
             assert self.http.get(path).status_code == 302
         return resp
 
-    def sign_in(self, email: str, password: str = PASSWORD):
-        return self.post("/account/login", {"email": email, "password": password})
-
-
-def new_email(tag: str = "user") -> str:
-    return f"{tag}-{uuid.uuid4().hex[:8]}@example.org"
+    def sign_in(self, email: str, password: str | None = None):
+        return self.post("/account/login", {"email": email, "password": password or self.password})
 
 
 @pytest.fixture()
-def people(app, app_settings):
+def new_browser(app, app_settings):
+    """new_browser() -> a Browser of its own, not signed in."""
+    return lambda: Browser(app, app_settings)
+
+
+@pytest.fixture()
+def new_email():
+    """new_email(tag="user") -> an address nobody has signed up with."""
+    return lambda tag="user": f"{tag}-{uuid.uuid4().hex[:8]}@example.org"
+
+
+@pytest.fixture()
+def people(new_browser, new_email):
     """Signed-up, verified people with their own sessions: admin, owner, other."""
     out = {}
     for role, email in (("admin", ADMIN), ("owner", new_email("owner")), ("other", new_email("other"))):
-        b = Browser(app, app_settings)
+        b = new_browser()
         b.sign_up(email, name=role.capitalize())
         b.email = email
         out[role] = b
     return out
 
 
-def claim_and_approve(people, app_settings, redis_conn, client, researcher_id=SEED_PERSON):
-    """The owner claims `researcher_id`, the admin approves it, the sync job runs."""
-    owner, admin = people["owner"], people["admin"]
-    resp = owner.post(f"/account/claims/new/{researcher_id}",
-                      {"evidence": "My institutional page lists these papers under my name.", "orcid": ""})
-    assert resp.status_code == 302, resp.get_data(as_text=True)
+@pytest.fixture()
+def claim_and_approve(people, app_settings, run_jobs):
+    """claim_and_approve(researcher_id=SEED_PERSON) -> claim id: the owner claims the profile,
+    the admin approves it, the sync job runs."""
     from web.accounts import db
     from web.accounts.models import Claim
 
-    with db.session_for(app_settings.accounts_database_url) as s:
-        claim_id = max(c.id for c in s.query(Claim).filter_by(researcher_id=researcher_id))
-    resp = admin.post(f"/admin/claims/{claim_id}/approve", {"note": "checked"})
-    assert resp.status_code == 302, resp.get_data(as_text=True)
-    run_jobs(app_settings, redis_conn, client)
-    return claim_id
+    def claim(researcher_id: str = SEED_PERSON) -> int:
+        owner, admin = people["owner"], people["admin"]
+        resp = owner.post(f"/account/claims/new/{researcher_id}",
+                          {"evidence": "My institutional page lists these papers under my name.", "orcid": ""})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        with db.session_for(app_settings.accounts_database_url) as s:
+            claim_id = max(c.id for c in s.query(Claim).filter_by(researcher_id=researcher_id))
+        resp = admin.post(f"/admin/claims/{claim_id}/approve", {"note": "checked"})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        run_jobs()
+        return claim_id
+
+    return claim
