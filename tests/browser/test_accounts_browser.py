@@ -17,14 +17,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PERSON = "shengding-hu"
 ADMIN, PASSWORD = "admin@example.org", "correct horse battery staple"
 TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
-def served(build_sample, run_queued_jobs, redis_conn, tmp_path_factory):
+def served(build_sample, run_queued_jobs, redis_conn, web_assets, tmp_path_factory):
     from werkzeug.serving import make_server
 
     from web import create_app
@@ -52,16 +51,6 @@ def served(build_sample, run_queued_jobs, redis_conn, tmp_path_factory):
             db.dispose(url)
             for key in redis_conn.scan_iter(f"{app_settings.index_prefix}rl:*"):
                 redis_conn.delete(key)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _page(browser, errors):

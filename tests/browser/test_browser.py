@@ -5,7 +5,6 @@ Screenshots of a profile and of a results page are written to artifacts/ (git-ig
 """
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,20 +15,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SEED_PERSON, SEED_WORK = "shengding-hu", "2022.acl-long.158"
 TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
-def base_url(indexed_sample):
+def base_url(indexed_sample, web_assets):
     from werkzeug.serving import make_server
 
     from web import create_app
 
-    if not (ROOT / "web" / "static" / "vendor" / "cytoscape.min.js").exists():
-        subprocess.run([str(ROOT / "scripts" / "build-assets")], check=True)
     app = create_app(indexed_sample)
     app.extensions["peerscope"].embed("warm up")  # load the model before any page waits on it
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -41,16 +36,6 @@ def base_url(indexed_sample):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()
