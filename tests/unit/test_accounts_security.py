@@ -28,7 +28,7 @@ def test_passwords_are_argon2id_and_checked():
     ("0000-0002-1825-0097", True), ("0000-0001-5109-3700", True), ("0000-0002-1694-233X", True),
     ("0000-0002-1825-0098", False), ("0000-0002-1825-009", False), ("https://orcid.org/0000-0002-1825-0097", False),
 ])
-def test_orcid_check_digit(orcid, ok):
+def test_an_orcid_is_the_bare_form_with_a_valid_check_digit(orcid, ok):
     assert security.valid_orcid(orcid) is ok
 
 
@@ -36,7 +36,7 @@ def test_orcid_check_digit(orcid, ok):
     ("ana@example.org", True), ("a.b+tag@sub.example.co.uk", True), ("no-at-sign", False),
     ("a@b", False), ("a b@example.org", False), ("<a>@example.org", False), ("a@-bad.org", False),
 ])
-def test_email_shape(email, ok):
+def test_an_email_address_needs_one_local_part_and_a_dotted_domain(email, ok):
     assert security.valid_email(email) is ok
 
 

@@ -88,7 +88,7 @@ def test_one_owner_per_profile_also_in_the_database(session):
     session.rollback()
 
 
-def test_claim_rules(session):
+def test_a_claim_needs_a_verified_address_evidence_and_a_valid_orcid_and_is_decided_once(session):
     unverified, user = _person(session, "u@example.org", verified=False), _person(session, "v@example.org")
     with pytest.raises(NotAllowed):
         claims.submit(session, unverified, "r1", "evidence long enough to read", None)
@@ -140,7 +140,7 @@ def test_follows_are_idempotent_and_counted(session):
     assert follows.unfollow(session, user, "r1") is not None and follows.unfollow(session, user, "r1") is None
 
 
-def test_invitation_rules(session):
+def test_invitations_reach_only_claimed_open_profiles_and_stop_once_blocked(session):
     owner, sender, third = (_person(session, f"{n}@example.org") for n in ("own", "snd", "thd"))
     with pytest.raises(NotAllowed, match="not claimed"):
         invitations.send(session, sender, "r1", "a long enough message")
@@ -163,7 +163,7 @@ def test_invitation_rules(session):
     assert invitations.send(session, sender, "r1", "a long enough message").status == "pending"
 
 
-def test_cli_migrate_outbox_and_the_claim_list(tmp_path, monkeypatch):
+def test_cli_migrates_shows_the_outbox_and_decides_pending_claims(tmp_path, monkeypatch):
     from web.accounts import mail
     from web.accounts.cli import accounts_group
     from peerscope.config import load_settings

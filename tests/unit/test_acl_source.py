@@ -208,7 +208,7 @@ def author(first: str, last: str, attrs: str = "", inner: str = "") -> str:
     return f"<author{attrs}><first>{first}</first><last>{last}</last>{inner}</author>"
 
 
-def test_author_identity_rules(source):
+def test_an_author_id_comes_from_the_explicit_id_the_variant_entry_or_the_name(source):
     authors = "".join([
         author("Shengding", "Hu"),  # plain slug
         author("Yang", "Liu", ' id="yang-liu-ict"'),  # explicit id wins
@@ -262,7 +262,7 @@ def test_person_index_tolerates_odd_entries_and_keeps_homonyms_apart():
      "University of California, San Diego"),
     (" Dept. of CS,\n MIT ", "Dept. of CS, MIT"), ("  ", None), (None, None),
 ])
-def test_clean_affiliation(text, cleaned):
+def test_affiliations_lose_repeats_and_extra_whitespace(text, cleaned):
     assert clean_affiliation(text) == cleaned
 
 
@@ -274,7 +274,7 @@ def test_clean_affiliation(text, cleaned):
     ("W09", "1", "1", "W09-0101"), ("W11", "46", "2", "W11-4602"),
     ("D19", "51", "2", "D19-5102"), ("D19", "1", "12", "D19-1012"), ("C69", "1", "3", "C69-0103"),
 ])
-def test_anthology_ids(cid, vid, pid, expected):
+def test_anthology_ids_in_the_new_and_the_old_scheme(cid, vid, pid, expected):
     assert anthology_id(cid, vid, pid) == expected
 
 
@@ -296,7 +296,7 @@ def test_papers_hosted_elsewhere_get_the_derived_id(source):
     ("W09", "1", "acl", "proceedings", "Proceedings of something", "workshop paper"),
     ("P05", "1", "acl", "proceedings", "Proceedings of the 43rd Annual Meeting", "proceedings paper"),
 ])
-def test_work_types(source, cid, vid, venue, vtype, booktitle, expected):
+def test_the_work_type_comes_from_the_volume(source, cid, vid, venue, vtype, booktitle, expected):
     body = volume(paper(1, cid=cid, vid=vid, url="x-1"), vid=vid, venue=venue, vtype=vtype,
                   booktitle=booktitle)
     (rec,) = read(source, body, name=cid).records
@@ -361,7 +361,7 @@ def test_arbitrary_field_values_are_accepted_or_rejected_with_a_reason(title, ye
 
 
 @pytest.mark.skipif(not (REAL_DATA / "xml" / "2022.acl.xml").is_file(), reason="shared data absent")
-def test_real_2022_acl_has_shengding_hu():
+def test_real_2022_acl_reads_without_rejects_and_credits_shengding_hu():
     source = AnthologySource(REAL_DATA)
     result = source.read_collection(REAL_DATA / "xml" / "2022.acl.xml")
     assert result.papers_seen == len(result.records) > 700 and result.rejects == []

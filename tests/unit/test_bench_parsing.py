@@ -9,5 +9,5 @@ from bench.load import server_ms
     ("app;dur=12.5", 12.5), ("db;dur=3, app;dur=7", 7.0), (None, None), ("", None), ("app;dur=x", None),
     ("app", None),
 ])
-def test_server_timing_header_parsing(header, expected):
+def test_server_ms_is_the_app_duration_of_a_server_timing_header(header, expected):
     assert server_ms(header) == expected

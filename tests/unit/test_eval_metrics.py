@@ -35,7 +35,7 @@ def test_repeated_keys_count_once_at_their_first_rank():
     assert recall_at(["a", "a", "b"], {"a", "b"}, k=2) == 1.0
 
 
-def test_success_at_one():
+def test_success_is_one_when_a_relevant_key_is_within_the_cut():
     assert success_at(["a", "b"], {"a"}) == 1.0
     assert success_at(["b", "a"], {"a"}) == 0.0
     assert success_at(["b", "a"], {"a"}, k=2) == 1.0

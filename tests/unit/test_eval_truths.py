@@ -26,7 +26,7 @@ def test_volume_truth_pairs_volume_mates_without_shared_authors():
     assert "v1.5" in gt["v1.1"] and "v1.0" not in gt["v1.0"]
 
 
-def test_citation_truth_gains(tmp_path):
+def test_citation_truth_gives_2_to_direct_links_1_to_co_cited_works_none_to_own_works(tmp_path):
     works = {k: {"author_ids": [k]} for k in ("S", "A", "B", "C", "D", "E", "X", "Y")}
     works["E"] = {"author_ids": ["S"]}  # self-citation: never related
     lines = ["S , A", "S , B", "C , S", "D , S", "S , E", "X , S", "S , Y",
@@ -39,7 +39,7 @@ def test_citation_truth_gains(tmp_path):
     assert set(gt) == {"S"}
 
 
-def test_queries_for_a_name():
+def test_a_name_gives_exact_reordered_initials_and_typo_queries():
     qs = queries_for({"id": "shengding-hu", "first_name": "Shengding", "last_name": "Hu"})
     assert qs["exact"] == "Shengding Hu"
     assert qs["reordered"] == "Hu Shengding"

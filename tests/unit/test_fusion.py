@@ -29,7 +29,7 @@ def test_duplicates_in_one_list_count_once_at_best_rank():
     assert dict(rrf([["a", "a", "b"]]))["a"] == pytest.approx(1 / (RRF_K + 1))
 
 
-def test_custom_k_and_empty_inputs():
+def test_k_zero_scores_a_first_rank_one_and_empty_lists_fuse_to_nothing():
     assert dict(rrf([["a"]], k=0))["a"] == 1.0
     assert rrf([]) == []
     assert rrf([[], []]) == []

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.unit
     ("  Jörg  Tiedemann ", "jorg-tiedemann"), ("Łukasz Kaiser", "lukasz-kaiser"),
     ("İsmail Çelik", "ismail-celik"), ("Anders Søgaard", "anders-sogaard"),
 ])
-def test_slugify(text, slug):
+def test_slugs_are_folded_lower_case_words_joined_by_hyphens(text, slug):
     assert slugify(text) == slug
 
 
@@ -24,7 +24,7 @@ def test_folding_also_covers_letters_without_a_decomposition():
     assert fold("国江 周") == "国江 周"
 
 
-def test_initials():
+def test_initials_give_the_citation_forms_of_a_name():
     assert initials("Shengding", "Hu") == ["S. Hu", "S Hu", "Hu S"]
     assert initials("Woo-Jong", "Ryu")[:3] == ["W. J. Ryu", "W J Ryu", "Ryu WJ"]
     assert initials("", "Sukhada") == []
@@ -45,7 +45,7 @@ def test_citation_forms_match_the_indexed_initials():
     ("Hu", [], ["Hu"]),
     ("J.R.R. Tolkien", ["j", "r", "r"], ["Tolkien"]),
 ])
-def test_split_initials(q, letters, words):
+def test_a_query_splits_into_initials_and_name_words(q, letters, words):
     assert split_initials(q) == (letters, words)
 
 

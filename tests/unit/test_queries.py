@@ -239,7 +239,7 @@ def test_neighbours_from_doc_values_feed_adamic_adar():
     assert set(C.adamic_adar("r0", got)) == {"c1"}
 
 
-def test_adamic_adar():
+def test_adamic_adar_sums_one_over_the_log_degree_of_each_shared_neighbour():
     neighbours = [
         {"id": "r1", "name": "One", "collaborators_count": 3,
          "collaborators": [{"id": "r0"}, {"id": "c1"}, {"id": "c2"}]},
@@ -285,7 +285,7 @@ def test_shared_topics_by_label_then_id():
     assert C.shared_topics({"topics": ["t1", "t2"]}, {"topics": ["t2"]}) == ["t2"]
 
 
-def test_reasons_always_explain():
+def test_every_recommendation_has_a_reason_similar_research_at_least():
     from search.recommend import reasons
 
     cand = {"id": "c1", "topic_labels": ["Parsing"]}

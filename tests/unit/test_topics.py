@@ -86,7 +86,7 @@ def test_min_sim_can_leave_a_work_without_topics():
     assert model.assign(opposite[None, :], min_sim=0.5) == [[]]
 
 
-def test_same_seed_same_model():
+def test_the_same_seed_fits_the_same_model():
     texts, vectors, _ = synthetic(n_per_area=40)
     one = fit_topics(texts, vectors, seed=3)
     two = fit_topics(texts, vectors, seed=3)
@@ -134,7 +134,7 @@ def test_k_scales_with_the_number_of_works():
     assert default_k(10_000_000) == 200
 
 
-def test_small_and_empty_inputs():
+def test_no_works_fit_no_topic_identical_works_one_and_unequal_inputs_raise():
     assert len(fit_topics([], np.zeros((0, 8)))) == 0
     model = fit_topics(["Machine translation"] * 3, np.ones((3, 8)))
     assert len(model) == 1

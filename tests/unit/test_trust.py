@@ -59,11 +59,11 @@ def test_claiming_adds_points_and_raises_the_level():
 @pytest.mark.parametrize("value, band", [(0, "New"), (19, "New"), (20, "Emerging"), (44, "Emerging"),
                                          (45, "Established"), (69, "Established"),
                                          (70, "Highly established"), (100, "Highly established")])
-def test_band_thresholds(value, band):
+def test_bands_start_at_20_45_and_70_points(value, band):
     assert band_for(value) == band
 
 
-def test_levels():
+def test_level_l1_has_works_l2_adds_an_orcid_l3_is_claimed():
     assert level_for(0, False, False) == "L0"
     assert level_for(3, False, False) == "L1"
     assert level_for(3, True, False) == "L2"
