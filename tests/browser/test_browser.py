@@ -85,7 +85,7 @@ def test_typo_search_profile_work_and_similar_work(page, base_url):
     assert "/works/" in page.url and SEED_WORK not in page.url
 
 
-def test_results_page(page, base_url):
+def test_results_highlight_the_words_and_a_topic_facet_filters_them(page, base_url):
     page.goto(base_url + "/search?q=prompt+tuning")
     assert page.locator("section[aria-labelledby=papers-h] mark").count() > 0
     assert page.locator(".facets a").count() > 0

@@ -205,7 +205,7 @@ def test_engine_down_is_a_friendly_503(indexed_sample):
 
 # ---- work page and exports --------------------------------------------------------------
 
-def test_work_page_metadata_authors_similar(web):
+def test_work_page_shows_metadata_links_authors_and_similar_works_with_reasons(web):
     page = get_page(web, f"/works/{SEED_WORK}")
     text = page.text
     assert "Knowledgeable Prompt-tuning" in text
@@ -310,7 +310,7 @@ def test_topic_search_from_a_profile_link(web, sample_client):
     assert [h for h in page.links() if h.startswith("/works/")]
 
 
-def test_hybrid_search_and_paging(web):
+def test_hybrid_papers_page_through_new_works_with_next_and_previous_links(web):
     first = get_page(web, "/search?q=prompt+tuning&tab=papers")
     assert "Exact words only" in first.text
     nxt = [a["href"] for a in first.find("a", rel="next")]
@@ -330,12 +330,12 @@ def test_empty_results_suggest_topics(web):
     assert home.find("form", role="search") and [h for h in home.links() if "topic=" in h]
 
 
-def test_did_you_mean_a_person(web):
+def test_a_misspelt_name_gets_a_did_you_mean_for_the_person(web):
     page = get_page(web, "/search?q=Shengdng+Hu&mode=keyword")
     assert "Did you mean the researcher" in page.text
 
 
-def test_typeahead_endpoint_and_markup(web):
+def test_the_search_box_is_a_typeahead_on_the_autocomplete_api(web):
     page = get_page(web, "/")
     combo = [a for t, a in page.tags if "data-typeahead" in a][0]
     assert combo["data-endpoint"] == "/api/researchers/autocomplete"

@@ -141,12 +141,12 @@ def test_initials_find_every_matching_person(env, q):
     assert set(found[:2]) == {"r-hu", "r-shu"}
 
 
-def test_missing_diacritics(env):
+def test_names_match_with_or_without_diacritics(env):
     assert ids(env.get("/api/researchers?q=Jorg+Muller"))[0] == "r-muller"
     assert ids(env.get("/api/researchers?q=Jörg+Müller"))[0] == "r-muller"
 
 
-def test_affiliation_words_and_facets(env):
+def test_an_affiliation_word_finds_its_people_and_the_facets_count_them(env):
     resp = env.get("/api/researchers?q=Tsinghua&size=50")
     found = ids(resp)
     assert set(found) >= {"r-hu", "r-liu", "r-sun", "r-han", "r-ding"}
@@ -156,7 +156,7 @@ def test_affiliation_words_and_facets(env):
     assert {b["value"] for b in facets["has_orcid"]} <= {True, False}
 
 
-def test_filters(env):
+def test_researcher_filters_keep_only_the_matching_people(env):
     assert ids(env.get("/api/researchers?has_orcid=true&size=50")) and \
         set(ids(env.get("/api/researchers?has_orcid=true&size=50"))) == {"r-hu", "r-muller"}
     assert "r-zhang" not in ids(env.get("/api/researchers?active_since=2015&size=50"))
@@ -165,7 +165,7 @@ def test_filters(env):
                            query_string={"affiliation": "Westlake University"}))) == {"r-zhang"}
 
 
-def test_page_and_cursor_paging(env):
+def test_pages_and_cursors_each_list_everyone_once(env):
     first = env.get("/api/researchers?size=4").get_json()
     assert first["total"] == len(PEOPLE) and first["page"] == 1
     second = env.get(first["next"]).get_json()
@@ -183,12 +183,12 @@ def test_page_and_cursor_paging(env):
     assert pages[:4] == seen[:4]
 
 
-def test_autocomplete(env):
+def test_autocomplete_completes_first_and_last_names(env):
     assert ids(env.get("/api/researchers/autocomplete?q=sheng"))[0] == "r-hu"
     assert "r-muller" in ids(env.get("/api/researchers/autocomplete?q=mul"))
 
 
-def test_profile(env):
+def test_a_profile_has_its_collaborators_but_no_vector_and_an_unknown_one_is_404(env):
     resp = env.get("/api/researchers/r-hu")
     doc = resp.get_json()
     assert resp.status_code == 200 and doc["name"] == "Shengding Hu"
@@ -235,7 +235,7 @@ def test_works_filters_and_awkward_queries(env):
         assert env.get("/api/works", query_string={"q": q}).status_code == 200
 
 
-def test_work_and_404(env):
+def test_a_work_has_its_abstract_and_a_hidden_or_unknown_one_is_404(env):
     assert env.get("/api/works/W-mt1").get_json()["abstract"].startswith("We translate")
     assert env.get("/api/works/W-hidden").status_code == 404
     assert env.get("/api/works/W-nope/similar").status_code == 404
@@ -255,7 +255,7 @@ def test_similar_can_exclude_the_seed_authors_and_filter_years(env):
     assert all(r["year"] <= 2018 for r in resp.get_json()["results"])
 
 
-def test_similar_to_a_set(env):
+def test_similar_to_a_set_leaves_out_its_examples_and_follows_positives_or_text(env):
     resp = env.post("/api/works/similar", json={"positive": ["W-llm1"], "negative": ["W-mt1"], "size": 5})
     found = ids(resp)
     assert not {"W-llm1", "W-mt1"} & set(found)
@@ -284,7 +284,7 @@ def test_collaborators_exclude_self_and_coauthors_and_explain(env):
     assert found.index("r-han") < found.index("r-zhang") if "r-zhang" in found else True
 
 
-def test_collaborator_filters(env):
+def test_collaborator_filters_keep_only_the_matching_candidates(env):
     found = ids(env.get("/api/researchers/r-hu/collaborators?active_since=2015"))
     assert "r-zhang" not in found  # last active 2012
     found = ids(env.get("/api/researchers/r-hu/collaborators", query_string={"affiliation": "Purdue University"}))

@@ -84,7 +84,7 @@ def test_engine_errors_with_an_answer_do_not_trip_it(engine):
     assert es.transport.perform_request("GET", "/") == {"ok": True}
 
 
-def test_other_clients_keep_plain_transport(engine):
+def test_only_clients_asked_to_fail_fast_get_that_transport(engine):
     from opensearchpy import Transport
 
     from search.client import FailFastTransport, make_client

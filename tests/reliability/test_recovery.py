@@ -54,7 +54,7 @@ def test_an_in_process_build_holding_the_lock_is_left_alone(client, world):
     assert conn.get(lock_key(s)) == b"b-inprocess" and orphan in lifecycle.orphans(client, s)
 
 
-def test_a_queued_build_is_alive(client, world):
+def test_cleanup_keeps_a_queued_build_and_its_lock(client, world):
     from indexer.jobs import acquire_lock, lock_key
     from indexer.recovery import cleanup
     from search import lifecycle

@@ -80,7 +80,7 @@ def test_no_debugger_and_no_trace_in_a_served_app(monkeypatch, tmp_path):
 
 
 @pytest.mark.unit
-def test_served_secret_policy(tmp_path):
+def test_a_served_app_makes_a_secret_of_its_own_unless_one_is_given(tmp_path):
     from web.security import DEV_SECRET, served_secret
 
     # tests and tools keep whatever they were given
@@ -209,7 +209,7 @@ def _post(base: str, path: str, body: bytes, content_type: str = "application/js
 
 
 @pytest.mark.integration
-def test_served_app_limits_and_headers(served_sample):
+def test_served_app_refuses_big_bodies_and_sends_security_headers_everywhere(served_sample):
     from bench import harness
 
     status, headers, body = _post(served_sample.base_url, "/api/works/similar",
@@ -222,7 +222,7 @@ def test_served_app_limits_and_headers(served_sample):
 
 
 @pytest.mark.integration
-def test_served_app_secret_and_rate_limit(indexed_sample, tmp_path):
+def test_served_app_refuses_a_short_secret_and_rate_limits_the_api(indexed_sample, tmp_path):
     from bench import harness
 
     with harness.private_redis(tmp_path / "redis") as redis_server:

@@ -61,7 +61,7 @@ def test_forged_or_mangled_verification_links_fail(new_browser):
     assert b.http.get(f"/account/verify/{forged}").status_code == 400
 
 
-def test_sign_in_sign_out_and_the_session(new_browser, new_email):
+def test_signing_in_opens_a_session_and_signing_out_ends_it(new_browser, new_email):
     email = new_email()
     new_browser().sign_up(email)
     b = new_browser()

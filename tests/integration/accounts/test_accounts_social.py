@@ -77,7 +77,8 @@ def test_nobody_can_message_an_unclaimed_or_closed_profile(people, new_browser, 
     assert new_browser().http.post(f"/me/invite/{SEED_PERSON}").status_code == 401
 
 
-def test_invite_read_answer_and_block(people, new_browser, new_email, claim_and_approve):
+def test_only_the_owner_reads_and_answers_an_invitation_and_may_block_its_sender(people, new_browser, new_email,
+                                                                                claim_and_approve):
     _open_profile(people, claim_and_approve)
     owner, other = people["owner"], people["other"]
     assert owner.post(f"/me/invite/{SEED_PERSON}", {"message": MESSAGE}).status_code == 403  # own profile
