@@ -163,6 +163,12 @@ def test_researcher_filters_keep_only_the_matching_people(env):
     assert set(ids(env.get("/api/researchers?topic=Parsing&size=50"))) == {"r-zhang", "r-muller", "r-smith"}
     assert set(ids(env.get("/api/researchers",
                            query_string={"affiliation": "Westlake University"}))) == {"r-zhang"}
+    assert set(ids(env.get("/api/researchers?active_until=2008&size=50"))) == {"r-sun", "r-zhang", "r-muller",
+                                                                               "r-smith"}
+    assert set(ids(env.get("/api/researchers?has_orcid=false&size=50"))) == set(PEOPLE) - {"r-hu", "r-muller"}
+    assert set(ids(env.get("/api/researchers?topic=parsing&size=50"))) == {"r-zhang", "r-muller", "r-smith"}  # by id
+    assert len(ids(env.get("/api/researchers?venue=acl&size=50"))) == len(PEOPLE)
+    assert ids(env.get("/api/researchers?venue=emnlp&size=50")) == []
 
 
 def test_pages_and_cursors_each_list_everyone_once(env):
@@ -186,6 +192,8 @@ def test_pages_and_cursors_each_list_everyone_once(env):
 def test_autocomplete_completes_first_and_last_names(env):
     assert ids(env.get("/api/researchers/autocomplete?q=sheng"))[0] == "r-hu"
     assert "r-muller" in ids(env.get("/api/researchers/autocomplete?q=mul"))
+    assert ids(env.get("/api/researchers/autocomplete", query_string={"q": " sheng "}))[0] == "r-hu"
+    assert "r-hu" not in ids(env.get("/api/researchers/autocomplete?q=sheng+liu"))  # every word a prefix
 
 
 def test_a_profile_has_its_collaborators_but_no_vector_and_an_unknown_one_is_404(env):
@@ -231,6 +239,9 @@ def test_hybrid_puts_the_paper_a_query_names_first(env):
 def test_works_filters_and_awkward_queries(env):
     assert set(ids(env.get("/api/works?venue=acl&size=50"))) == {"W-mt1", "W-llm1", "W-parse2"}
     assert set(ids(env.get("/api/works?author=r-ding&size=50"))) == {"W-mt2", "W-llm2"}
+    assert set(ids(env.get("/api/works?venue=ACL&size=50"))) == {"W-mt1", "W-llm1", "W-parse2"}  # by name
+    assert set(ids(env.get("/api/works", query_string={"author": "Ning Ding", "size": 50}))) == {"W-mt2", "W-llm2"}
+    assert set(ids(env.get("/api/works?year_from=2018&year_to=2022&size=50"))) == {"W-mt2", "W-llm2", "W-parse2"}
     for q in ['"unbalanced', "a/b [c] (d", "title:foo AND", "\\"]:
         assert env.get("/api/works", query_string={"q": q}).status_code == 200
 

@@ -1,8 +1,12 @@
-"""Query builders are pure: compare the bodies they build."""
+"""Query builders are pure: check what their bodies ask of the engine (which clause holds a
+filter, which ids are left out, what a score adds up). What the engine makes of them is
+checked on real indexes in tests/integration/test_search_api.py; a body is compared whole only
+where it is the contract (the activity prior, the sort order cursors rely on)."""
 import math
 
 import pytest
 
+from domain.names import initials as citation_initials
 from search import results
 from search.queries import collaborators as C
 from search.queries import researchers as R
@@ -18,32 +22,48 @@ def clauses(query: dict) -> list[dict]:
     return query["bool"]["should"]
 
 
+def on_fields(should: list[dict], field: str) -> dict:
+    """The one multi_match clause of `should` that searches `field`."""
+    (clause,) = [c["multi_match"] for c in should if field in c.get("multi_match", {}).get("fields", [])]
+    return clause
+
+
+def knn_filter(body: dict) -> dict:
+    """The bool filter inside the body's k-NN clause: the engine applies it while it searches."""
+    assert list(body["query"]) == ["knn"] and "post_filter" not in body
+    (clause,) = body["query"]["knn"].values()
+    return clause["filter"]["bool"]
+
+
+def left_out_ids(flt: dict) -> set[str]:
+    """Every id an `ids` clause of the filter's must_not leaves out."""
+    return {i for c in flt["must_not"] if "ids" in c for i in c["ids"]["values"]}
+
+
 # ---- researchers --------------------------------------------------------------
 
 def test_name_query_forgives_typos_and_reordering():
     should = clauses(R.name_query("Shengdng Hu"))
-    assert should[0] == {"multi_match": {
-        "query": "Shengdng Hu", "fields": ["name^4", "variants^3"], "type": "best_fields",
-        "operator": "and", "fuzziness": "AUTO", "prefix_length": 1, "max_expansions": 20}}
-    assert should[1]["multi_match"]["type"] == "cross_fields"
-    assert should[1]["multi_match"]["fields"] == ["first_name", "last_name"]
+    fuzzy = on_fields(should, "name^4")  # typos, in the name or any known spelling of it
+    assert fuzzy["fuzziness"] == "AUTO" and fuzzy["operator"] == "and" and "variants^3" in fuzzy["fields"]
+    reordered = on_fields(should, "first_name")
+    assert reordered["type"] == "cross_fields" and "last_name" in reordered["fields"]
     joined = sorted(c["multi_match"]["query"] for c in should
                     if "name.joined^3" in c.get("multi_match", {}).get("fields", []))
     assert joined == ["HuShengdng", "ShengdngHu"]  # both orders, fuzzy
-    assert {"multi_match": {"query": "Shengdng Hu", "fields": ["name.prefix^1.5", "variants.prefix"],
-                            "type": "best_fields", "operator": "and"}} in should
+    assert on_fields(should, "name.prefix^1.5")["query"] == "Shengdng Hu"  # unfinished words
     assert R.name_query("x")["bool"]["minimum_should_match"] == 1
 
 
 def test_name_query_with_initials_requires_last_name_and_agreeing_initials():
     should = clauses(R.name_query("S. Hu"))
-    initials = [c for c in should if "terms" in str(c.get("bool", {}).get("should", ""))]
-    assert initials == [{"bool": {"should": [
-        {"terms": {"initials": ["s. hu", "s hu", "hu s"]}},
-        {"bool": {"must": [{"match": {"last_name": {"query": "Hu", "fuzziness": "AUTO", "prefix_length": 1,
-                                                    "operator": "and"}}}],
-                  "filter": [{"prefix": {"first_name": {"value": "s"}}}]}},
-    ], "minimum_should_match": 1, "boost": 3.0}}]
+    (initials,) = [c["bool"] for c in should if "terms" in str(c.get("bool", {}).get("should", ""))]
+    exact, by_last_name = initials["should"]
+    # the citation forms the indexer writes for Shengding Hu (lower-cased like the field)
+    assert exact["terms"]["initials"] == [f.lower() for f in citation_initials("Shengding", "Hu")]
+    assert by_last_name["bool"]["must"][0]["match"]["last_name"]["query"] == "Hu"
+    assert by_last_name["bool"]["filter"] == [{"prefix": {"first_name": {"value": "s"}}}]
+    assert initials["minimum_should_match"] == 1
     assert not [c for c in clauses(R.name_query("Shengding Hu")) if "terms" in str(c)]
 
 
@@ -62,22 +82,12 @@ def test_activity_boost_is_additive_log1p():
     assert fs["boost_mode"] == "sum"
 
 
-def test_researcher_filters():
-    got = R.researcher_filters({"topic": "parsing", "affiliation": "Tsinghua University", "venue": "acl",
-                                "active_since": 2015, "active_until": 2020, "has_orcid": False})
-    assert got == [
-        {"bool": {"should": [{"term": {"topics": "parsing"}}, {"term": {"topic_labels.raw": "parsing"}}],
-                  "minimum_should_match": 1}},
-        {"bool": {"should": [{"term": {"current_affiliation.raw": "Tsinghua University"}},
-                             {"term": {"affiliations.name.raw": "Tsinghua University"}},
-                             {"match_phrase": {"affiliations.name": "Tsinghua University"}}],
-                  "minimum_should_match": 1}},
-        {"term": {"venues": "acl"}},
-        {"range": {"last_year": {"gte": 2015}}},
-        {"range": {"first_year": {"lte": 2020}}},
-        {"term": {"has_orcid": False}},
-    ]
-    assert R.researcher_filters({"has_orcid": None, "topic": ""}) == []
+def test_each_researcher_filter_given_adds_one_clause_and_false_counts_as_given():
+    every = {"topic": "parsing", "affiliation": "Tsinghua University", "venue": "acl",
+             "active_since": 2015, "active_until": 2020, "has_orcid": False}
+    assert len(R.researcher_filters(every)) == len(every)  # all of them must hold
+    assert R.researcher_filters({"has_orcid": False}) == [{"term": {"has_orcid": False}}]
+    assert R.researcher_filters({"has_orcid": None, "topic": "", "active_since": None}) == []
 
 
 def test_search_body_pages_sorts_and_facets():
@@ -101,27 +111,24 @@ def test_empty_query_lists_everyone_by_activity():
     assert body["query"]["bool"]["must"][0]["function_score"]["query"] == {"match_all": {}}
 
 
-def test_autocomplete_body():
-    assert R.autocomplete_body(" shengd ", 5) == {
-        "size": 5, "_source": R.AUTOCOMPLETE_SOURCE, "track_total_hits": False,
-        "query": R.with_activity_boost({"bool": {
-            "must": [{"multi_match": {"query": "shengd", "fields": ["name.prefix^2", "variants.prefix"],
-                                      "type": "best_fields", "operator": "and"}}],
-            "should": [{"match": {"name": {"query": "shengd", "operator": "and", "boost": 2.0}}}]}}),
-    }
+def test_autocomplete_needs_every_word_as_a_name_prefix_and_reads_little():
+    body = R.autocomplete_body(" shengd ", 5)
+    assert body["size"] == 5 and body["_source"] == R.AUTOCOMPLETE_SOURCE and body["track_total_hits"] is False
+    scored = body["query"]["function_score"]  # the activity prior, as in researcher search
+    assert scored["functions"] == R.with_activity_boost({})["function_score"]["functions"]
+    (needed,) = scored["query"]["bool"]["must"]
+    assert needed["multi_match"]["query"] == "shengd" and needed["multi_match"]["operator"] == "and"
+    assert all(f.split("^")[0].endswith(".prefix") for f in needed["multi_match"]["fields"])
 
 
 # ---- works --------------------------------------------------------------------
 
-def test_work_filters():
-    assert W.work_filters({"year_from": 2000, "year_to": 2010, "venue": "acl", "author": "a1"}) == [
-        {"range": {"year": {"gte": 2000, "lte": 2010}}},
-        {"bool": {"should": [{"term": {"venue_ids": "acl"}}, {"term": {"venue_names.raw": "acl"}}],
-                  "minimum_should_match": 1}},
-        {"bool": {"should": [{"term": {"author_ids": "a1"}}, {"match_phrase": {"authors.name": "a1"}}],
-                  "minimum_should_match": 1}},
-    ]
+def test_a_year_range_is_one_clause_and_each_other_work_filter_adds_one():
+    assert W.work_filters({"year_from": 2000, "year_to": 2010}) == [{"range": {"year": {"gte": 2000, "lte": 2010}}}]
     assert W.work_filters({"year_to": 1999}) == [{"range": {"year": {"lte": 1999}}}]
+    every = {"year_from": 2000, "venue": "acl", "author": "a1", "topic": "parsing", "affiliation": "MIT"}
+    assert len(W.work_filters(every)) == len(every)
+    assert W.work_filters({"venue": "", "author": None, "year_from": None}) == []
 
 
 def test_work_filters_take_a_topic_by_id_or_label_and_an_exact_affiliation():
@@ -136,8 +143,8 @@ def test_keyword_body_has_fields_highlight_and_hides_hidden():
     must = body["query"]["bool"]["must"][0]["bool"]["must"][0]["multi_match"]
     assert must["fields"] == ["title^3", "abstract", "topic_labels", "venue_names"]
     assert must["query"] == "neural parsing"
-    assert body["query"]["bool"]["filter"] == [{"bool": {
-        "filter": [{"range": {"year": {"gte": 2020}}}], "must_not": [NOT_HIDDEN]}}]
+    (flt,) = body["query"]["bool"]["filter"]  # filters do not score
+    assert flt["bool"]["filter"] == W.work_filters({"year_from": 2020}) and NOT_HIDDEN in flt["bool"]["must_not"]
     assert set(body["highlight"]["fields"]) == {"title", "abstract"}
     assert body["from"] == 40 and "sort" not in body
 
@@ -150,17 +157,20 @@ def test_keyword_body_survives_query_syntax():
 
 def test_empty_keyword_query_lists_newest_first():
     body = W.keyword_body("", {})
-    assert body["query"] == {"bool": {"filter": [{"bool": {"filter": [], "must_not": [NOT_HIDDEN]}}]}}
+    assert "must" not in body["query"]["bool"]  # nothing to score: every visible work
+    (flt,) = body["query"]["bool"]["filter"]
+    assert flt["bool"]["filter"] == [] and NOT_HIDDEN in flt["bool"]["must_not"]
     assert body["sort"][0] == {"year": {"order": "desc", "missing": "_last"}}
     assert "highlight" not in body
 
 
 def test_knn_body_puts_filters_inside_the_knn_clause():
     body = W.knn_body([0.1, 0.2], {"venue": "acl"}, size=10, from_=20)
-    assert body["query"] == {"knn": {"embedding": {
-        "vector": [0.1, 0.2], "k": 50,
-        "filter": {"bool": {"filter": W.work_filters({"venue": "acl"}), "must_not": [NOT_HIDDEN]}}}}}
-    assert W.knn_body([0.0], size=50, from_=100)["query"]["knn"]["embedding"]["k"] == 150
+    inside = knn_filter(body)
+    assert inside["filter"] == W.work_filters({"venue": "acl"}) and NOT_HIDDEN in inside["must_not"]
+    assert body["query"]["knn"]["embedding"]["vector"] == [0.1, 0.2]
+    assert body["query"]["knn"]["embedding"]["k"] == W.MIN_K  # at least MIN_K candidates for recall
+    assert W.knn_body([0.0], size=50, from_=100)["query"]["knn"]["embedding"]["k"] == 150  # the whole page
 
 
 # ---- similar ------------------------------------------------------------------
@@ -168,14 +178,17 @@ def test_knn_body_puts_filters_inside_the_knn_clause():
 def test_similar_bodies_exclude_seed_and_optionally_its_authors():
     bodies = S.similar_bodies("works-v1-x", ["w1"], [1.0, 0.0], {"year_from": 2010}, size=10,
                               exclude_author_ids=["a2", "a1", "a1"])
-    flt = {"bool": {"filter": [{"range": {"year": {"gte": 2010}}}],
-                    "must_not": [NOT_HIDDEN, {"ids": {"values": ["w1"]}},
-                                 {"terms": {"author_ids": ["a1", "a2"]}}]}}
-    assert bodies["knn"]["query"] == {"knn": {"embedding": {"vector": [1.0, 0.0], "k": 30, "filter": flt}}}
+    knn = knn_filter(bodies["knn"])
     mlt = bodies["mlt"]["query"]["bool"]
-    assert mlt["filter"] == [flt]
+    assert mlt["filter"] == [{"bool": knn}]  # both lists leave out the same works
+    assert left_out_ids(knn) == {"w1"} and NOT_HIDDEN in knn["must_not"]
+    assert {"terms": {"author_ids": ["a1", "a2"]}} in knn["must_not"]
+    assert knn["filter"] == W.work_filters({"year_from": 2010})
+    assert bodies["knn"]["query"]["knn"]["embedding"]["k"] == bodies["knn"]["size"]  # every neighbour a candidate
     assert mlt["must"][0]["more_like_this"]["like"] == [{"_index": "works-v1-x", "_id": "w1"}]
     assert mlt["must"][0]["more_like_this"]["fields"] == ["title", "abstract"]
+    plain = knn_filter(S.similar_bodies("works-v1-x", ["w1"], [1.0, 0.0], size=10)["knn"])
+    assert not [c for c in plain["must_not"] if "terms" in c]  # the authors' works stay by default
 
 
 def test_similar_bodies_without_vector_is_mlt_only_and_unlike_is_excluded():
@@ -209,9 +222,10 @@ def test_excluded_ids_are_self_and_coauthors():
 
 def test_content_body_is_knn_with_exclusions_inside():
     body = C.content_body(SEED, {"active_since": 2018}, 30)
-    assert body["query"] == {"knn": {"embedding": {"vector": [0.5, 0.5], "k": 30, "filter": {"bool": {
-        "filter": [{"range": {"last_year": {"gte": 2018}}}],
-        "must_not": [{"ids": {"values": ["r0", "r1", "r2", "r3"]}}]}}}}}
+    inside = knn_filter(body)
+    assert left_out_ids(inside) == set(C.excluded_ids(SEED))
+    assert inside["filter"] == R.researcher_filters({"active_since": 2018})
+    assert body["query"]["knn"]["embedding"]["vector"] == SEED["embedding"]
     assert C.content_body({**SEED, "embedding": None}, {}, 30) is None
 
 
@@ -222,7 +236,7 @@ def test_topics_body_scores_shared_topics_ids_only():
                       {"constant_score": {"filter": {"term": {"topics": "t2"}}, "boost": 1.0}}]
     assert body["stored_fields"] == "_none_" and body["docvalue_fields"] == ["id"]
     assert C.topics_body({**SEED, "topics": []}, {}, 20) is None
-    assert body["query"]["bool"]["filter"][0]["bool"]["must_not"] == [{"ids": {"values": ["r0", "r1", "r2", "r3"]}}]
+    assert left_out_ids(body["query"]["bool"]["filter"][0]["bool"]) == set(C.excluded_ids(SEED))
 
 
 def test_ids_only_hits_are_named_by_the_id_doc_value():
@@ -261,8 +275,9 @@ def test_adamic_adar_guards_degree_one():
 def test_candidate_papers_body_takes_the_best_paper_per_author():
     body = C.candidate_papers_body([0.5, 0.5], ["c1", "c2"])
     assert body["size"] == 0
-    assert body["query"] == {"knn": {"embedding": {"vector": [0.5, 0.5], "k": C.PAIR_POOL, "filter": {
-        "bool": {"filter": [{"terms": {"author_ids": ["c1", "c2"]}}], "must_not": [NOT_HIDDEN]}}}}}
+    inside = knn_filter(body)  # the nearest papers among the candidates' own visible ones
+    assert inside["filter"] == [{"terms": {"author_ids": ["c1", "c2"]}}] and NOT_HIDDEN in inside["must_not"]
+    assert body["query"]["knn"]["embedding"]["k"] == C.PAIR_POOL
     terms = body["aggs"]["by_author"]["terms"]
     assert terms["include"] == ["c1", "c2"] and terms["size"] == 2
     response = {"aggregations": {"by_author": {"buckets": [
