@@ -36,6 +36,7 @@ class Query:
     affiliation: str = ""
     venue: str = ""
     year: int | None = None
+    source: str = ""  # papers with a version there (one of params.SOURCES); people are not narrowed
 
     @property
     def filters(self) -> dict[str, Any]:
@@ -84,7 +85,8 @@ def papers(client: OpenSearch, settings: Settings, query: Query, embed: Embed | 
     """A page of papers with facets; with a topic or affiliation filter, keyword matches only."""
     args = {"q": query.q, "mode": query.mode, "page": query.page, "size": PAPERS_PAGE,
             "year_from": query.year, "year_to": query.year, "venue": query.venue or None, "author": None,
-            "topic": query.topic or None, "affiliation": query.affiliation or None}
+            "topic": query.topic or None, "affiliation": query.affiliation or None,
+            "source": query.source or None}
     keyword_only = query.mode == "keyword" or query.topic or query.affiliation
     return works.search_works(client, settings, args, None if keyword_only else embed, facets=True)
 

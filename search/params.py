@@ -15,9 +15,11 @@ HYBRID_WINDOW = 1000
 FEED_SIZE, FEED_MAX_PAGE = 20, 50  # new works of the people someone follows
 YEARS = (1900, 2100)  # the years a filter may name
 
-# works: the API takes the first four; the search page also narrows papers by topic and affiliation
-WORK_FILTERS = ("year_from", "year_to", "venue", "author", "topic", "affiliation")
+# the sources a work may have a version in (a work's `sources`; the `source` filter's values)
+SOURCES = ("acl", "arxiv")
+# works: the API takes all but topic and affiliation, which the search page also narrows papers by
+WORK_FILTERS = ("year_from", "year_to", "venue", "author", "source", "topic", "affiliation")
 RESEARCHER_FILTERS = ("topic", "affiliation", "venue", "active_since", "active_until", "has_orcid")
 COLLABORATOR_FILTERS = ("active_since", "affiliation")
 # the search page's: one year for people and papers alike
-FINDER_FILTERS = ("topic", "affiliation", "venue", "year")
+FINDER_FILTERS = ("topic", "affiliation", "venue", "year", "source")

@@ -18,7 +18,8 @@ from search.queries import researchers as Q
 # the profile page needs neither vectors nor the long id/title lists
 PROFILE_EXCLUDES = [*R.HEAVY_FIELDS, "work_ids", "recent_titles", "collaborator_ids"]
 AUTHOR_WORKS_SOURCE = ["id", "title", "year", "type", "venue_ids", "venue_names", "booktitle",
-                       "authors.id", "authors.name", "abstract", "doi", "topic_labels"]
+                       "authors.id", "authors.name", "authors.link", "abstract", "doi", "url", "topic_labels",
+                       "sources", "versions", "arxiv_id"]
 
 
 def search_researchers(client: OpenSearch, settings: Settings, args: Mapping[str, Any]) -> Page:

@@ -79,6 +79,15 @@ def fetch_one(client: OpenSearch, index: str, kind: str, doc_id: str, body: dict
     return found[0]
 
 
+def fetch_version(client: OpenSearch, index: str, kind: str, doc_id: str, body: dict) -> dict:
+    """The hit of a `by_version_body` search for `doc_id`: the work of that id, else the work
+    that has a version of that id; NotFound if neither is visible."""
+    found = hits(client.search(index=index, body=body))
+    if not found:
+        raise NotFound(kind, doc_id)
+    return next((h for h in found if h["_id"] == doc_id), found[0])
+
+
 def facets(response: Mapping[str, Any]) -> dict[str, list[dict]]:
     """terms aggregations as {name: [{"value", "count"}]} (booleans as true/false)."""
     out: dict[str, list[dict]] = {}

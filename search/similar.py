@@ -97,11 +97,13 @@ def _run(client: OpenSearch, index: str, bodies: dict[str, dict], size: int) -> 
 
 def _work_bodies(client: OpenSearch, settings: Settings, work_id: str,
                  args: Mapping[str, Any]) -> tuple[dict, dict[str, dict]]:
+    """The seed's source (with its own `id`, which `work_id` may be a version id of) and the
+    candidate bodies."""
     alias = settings.alias("works")
-    seed = _seeds(client, alias, [work_id])[work_id]
-    src = seed.get("_source") or {}
+    seed = R.fetch_version(client, alias, "work", work_id, W.by_version_body(work_id, S.SEED_SOURCE))
+    src = {**(seed.get("_source") or {}), "id": seed["_id"]}
     authors = (src.get("author_ids") or []) if args.get("exclude_own_authors") else []
-    bodies = S.similar_bodies(seed["_index"], [work_id], src.get("embedding"),
+    bodies = S.similar_bodies(seed["_index"], [seed["_id"]], src.get("embedding"),
                               {k: args.get(k) for k in WORK_FILTERS}, size=args.get("size", LIKE_SIZE),
                               exclude_author_ids=authors)
     return src, bodies
@@ -116,13 +118,14 @@ def candidate_lists(client: OpenSearch, settings: Settings, work_id: str,
 
 def similar_to_work(client: OpenSearch, settings: Settings, work_id: str,
                     args: Mapping[str, Any]) -> Page:
-    """Works like `work_id`, never the seed itself; optionally none by its authors.
+    """Works like `work_id` (any of its version ids), never the seed itself; optionally none
+    by its authors.
 
     args: size, year_from, year_to, venue, author, exclude_own_authors.
     """
     src, bodies = _work_bodies(client, settings, work_id, args)
     out = _run(client, settings.alias("works"), bodies, args.get("size", LIKE_SIZE))
-    out.seed = {"id": work_id, "title": src.get("title"), "year": src.get("year")}
+    out.seed = {"id": src["id"], "title": src.get("title"), "year": src.get("year")}
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from peerscope.config import Settings
-from search import researchers, similar
+from search import documents, researchers, similar
 from search import results as R
 from search.errors import EmbeddingUnavailable
 from search.fusion import fuse_hits
@@ -113,17 +113,32 @@ def _result(hit: Mapping[str, Any]) -> dict:
 
 
 def get_work(client: OpenSearch, settings: Settings, work_id: str) -> dict:
-    """One visible work with its abstract (without vectors); NotFound otherwise."""
-    body = Q.by_ids_body([work_id], source={"excludes": R.HEAVY_FIELDS})
-    doc = R.to_result(R.fetch_one(client, settings.alias("works"), "work", work_id, body))
+    """One visible work with its abstract (without vectors), by its id or the id of any of its
+    versions ("arxiv:2505.14577" gives the merged work, whose `id` stays the published one);
+    NotFound otherwise."""
+    body = Q.by_version_body(work_id, source={"excludes": R.HEAVY_FIELDS})
+    doc = R.to_result(R.fetch_version(client, settings.alias("works"), "work", work_id, body))
     doc.pop("score", None)
     return doc
 
 
 def work_with_similar(client: OpenSearch, settings: Settings, work_id: str,
                       size: int = LIKE_SIZE) -> tuple[dict, Page]:
-    """A work and the works most like it (the work page)."""
-    return get_work(client, settings, work_id), similar.similar_to_work(client, settings, work_id, {"size": size})
+    """A work and the works most like it."""
+    doc = get_work(client, settings, work_id)
+    return doc, similar.similar_to_work(client, settings, doc["id"], {"size": size})
+
+
+def work_page(client: OpenSearch, settings: Settings, work_id: str,
+              size: int = LIKE_SIZE) -> tuple[dict, Page, dict[str, str]]:
+    """The work page: a work (by any of its version ids), the works most like it, and the
+    names of the researchers its author links name ({id: name}: the person a mention was
+    kept apart from, or linked to)."""
+    doc, near = work_with_similar(client, settings, work_id, size)
+    named = {(a.get("link") or {}).get("candidate") for a in doc.get("authors") or []}
+    named.discard(None)
+    found = documents.get_many(client, settings, "researchers", sorted(named), ["name"]) if named else {}
+    return doc, near, {pid: d.get("name") or pid for pid, d in found.items()}
 
 
 def work_with_author_names(client: OpenSearch, settings: Settings,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.queries.works import topic_clause, visible
+from search.queries.works import UNMARKED_SOURCE, topic_clause, visible
 
 NEWEST = [{"year": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
 MOST_WORKS = [{"works_count": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
@@ -15,6 +15,7 @@ WORK_FACETS = {
     "topics": {"terms": {"field": "topic_labels.raw", "size": 12}},
     "venues": {"terms": {"field": "venue_ids", "size": 12}},
     "years": {"terms": {"field": "year", "size": 12, "order": {"_key": "desc"}}},
+    "sources": {"terms": {"field": "sources", "size": 5, "missing": UNMARKED_SOURCE}},
 }
 
 

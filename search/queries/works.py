@@ -11,7 +11,9 @@ from typing import Any
 from search.results import ids_only
 
 LIST_SOURCE = ["id", "title", "year", "venue_names", "venue_ids", "authors.id", "authors.name",
-               "topic_labels", "doi", "url", "type", "has_abstract"]
+               "topic_labels", "doi", "url", "type", "has_abstract", "sources", "versions", "arxiv_id"]
+# works indexed before a second source existed carry no `sources`: they are the Anthology's
+UNMARKED_SOURCE = "acl"
 KEYWORD_FIELDS = ["title^3", "abstract", "topic_labels", "venue_names"]
 HIGHLIGHT = {
     "pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html",
@@ -27,8 +29,8 @@ MATCH_RULE = "2<50%"
 
 
 def work_filters(filters: Mapping[str, Any]) -> list[dict]:
-    """Filter clauses for year range, venue (id or name), author (id or name), topic (id or
-    label) and affiliation (exact name)."""
+    """Filter clauses for year range, venue (id or name), author (id or name), source (a
+    version there: "acl", "arxiv"), topic (id or label) and affiliation (exact name)."""
     out: list[dict] = []
     years = {}
     if filters.get("year_from") is not None:
@@ -46,6 +48,8 @@ def work_filters(filters: Mapping[str, Any]) -> list[dict]:
         out.append({"bool": {"should": [{"term": {"author_ids": a}},
                                         {"match_phrase": {"authors.name": a}}],
                              "minimum_should_match": 1}})
+    if filters.get("source"):
+        out.append(source_clause(filters["source"]))
     if filters.get("topic"):
         out.append(topic_clause(filters["topic"]))
     if filters.get("affiliation"):
@@ -57,6 +61,14 @@ def topic_clause(topic: str) -> dict:
     """A topic given by id ("few-shot-learning") or label ("Few-Shot Learning")."""
     return {"bool": {"should": [{"term": {"topics": topic}}, {"term": {"topic_labels.raw": topic}}],
                      "minimum_should_match": 1}}
+
+
+def source_clause(source: str) -> dict:
+    """Works with a version in `source`; a work without `sources` counts as UNMARKED_SOURCE's."""
+    should: list[dict] = [{"term": {"sources": source}}]
+    if source == UNMARKED_SOURCE:
+        should.append({"bool": {"must_not": [{"exists": {"field": "sources"}}]}})
+    return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 def affiliation_clause(name: str) -> dict:
@@ -122,6 +134,16 @@ def knn_body(vector: list[float], filters: Mapping[str, Any] | None = None, *, s
     k = max(k or 0, from_ + size, MIN_K)
     return {"from": from_, "size": size, "_source": source or LIST_SOURCE,
             "query": knn_clause(vector, k, visible(work_filters(filters or {}), must_not))}
+
+
+def by_version_body(work_id: str, source: list[str] | dict | bool = True) -> dict:
+    """The visible work that answers to `work_id`: a version id (`version_ids`, e.g.
+    "arxiv:2505.14577" of a merged work) or its own id. At most two hits; the caller prefers
+    the one whose id it is."""
+    return {"size": 2, "_source": source,
+            "query": visible([{"bool": {"should": [{"terms": {"version_ids": [work_id]}},
+                                                   {"ids": {"values": [work_id]}}],
+                                        "minimum_should_match": 1}}])}
 
 
 def by_ids_body(ids: list[str], source: list[str] | bool = True) -> dict:
