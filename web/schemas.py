@@ -12,7 +12,7 @@ from marshmallow.validate import Length, OneOf, Range
 
 from search.page import decode_cursor
 from search.params import (COMPLETE_SIZE, LIKE_SIZE, MAX_COMPLETE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, PAGE_SIZE,
-                           YEARS)
+                           SOURCES, YEARS)
 
 MAX_Q = 256
 MAX_ID = 128
@@ -97,6 +97,8 @@ class WorkFilters(Args):
     year_to = _year()
     venue = _text(metadata={"description": "venue id or exact venue name"})
     author = _text(metadata={"description": "author id or name"})
+    source = fields.Str(load_default=None, validate=OneOf(SOURCES),
+                        metadata={"description": "works with a version there: acl (ACL Anthology) or arxiv"})
 
     @validates_schema
     def _years(self, data, **_):
@@ -187,6 +189,8 @@ class ResearcherHit(Schema):
     has_orcid = fields.Bool()
     collaborators_count = fields.Int()
     trust = fields.Dict()
+    sources = StrList()
+    preprints_count = fields.Int()
     score = fields.Float(allow_none=True)
 
 
@@ -218,6 +222,15 @@ class Collaborator(Schema):
     last_year = fields.Int(allow_none=True)
 
 
+class Link(Schema):
+    """Why a mention (or a work) is linked to a person, or kept apart from one."""
+    work_id = fields.Str()
+    method = fields.Str()
+    confidence = fields.Float(allow_none=True)
+    evidence = fields.Str(allow_none=True)
+    candidate = fields.Str(allow_none=True, metadata={"description": "the researcher a mention was kept apart from"})
+
+
 class Researcher(ResearcherHit):
     first_name = fields.Str(allow_none=True)
     last_name = fields.Str(allow_none=True)
@@ -231,6 +244,8 @@ class Researcher(ResearcherHit):
     followers_count = fields.Int()
     open_to_collaborate = fields.Bool()
     claimed = fields.Bool()
+    linked_works = fields.List(fields.Nested(Link), metadata={
+        "description": "works attached to this person by the linker of author mentions, with why"})
 
 
 class Author(Schema):
@@ -238,6 +253,19 @@ class Author(Schema):
     name = fields.Str()
     orcid = fields.Str(allow_none=True)
     affiliation = fields.Str(allow_none=True)
+    link = fields.Nested(Link, allow_none=True, metadata={
+        "description": "for a mention from arXiv: linked to a researcher, or kept apart, and why"})
+
+
+class Version(Schema):
+    source = fields.Str(metadata={"enum": list(SOURCES)})
+    id = fields.Str()
+    year = fields.Int(allow_none=True)
+    venue = fields.Str(allow_none=True)
+    type = fields.Str(allow_none=True)
+    url = fields.Str(allow_none=True)
+    doi = fields.Str(allow_none=True)
+    listed = fields.Str(allow_none=True, metadata={"description": "first arXiv listing day, YYYY-MM-DD"})
 
 
 class WorkHit(Schema):
@@ -252,6 +280,9 @@ class WorkHit(Schema):
     doi = fields.Str(allow_none=True)
     url = fields.Str(allow_none=True)
     has_abstract = fields.Bool()
+    sources = StrList(metadata={"description": "sources holding a version: acl, arxiv"})
+    versions = fields.List(fields.Nested(Version))
+    arxiv_id = fields.Str(allow_none=True)
     score = fields.Float(allow_none=True)
     highlight = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()),
                             metadata={"description": "HTML-escaped fragments with <mark> tags"})
@@ -272,6 +303,12 @@ class Work(WorkHit):
     author_ids = StrList()
     affiliations = StrList()
     topics = StrList()
+    version_ids = StrList(metadata={"description": "every id this work answers to"})
+    field_sources = fields.Dict(keys=fields.Str(), values=fields.Str(),
+                                metadata={"description": "which version each field came from"})
+    merge = fields.Dict(metadata={"description": "how the versions were merged: method, confidence, evidence"})
+    categories = StrList()
+    category_labels = StrList()
 
 
 class WorkList(ListEnvelope):
