@@ -61,7 +61,7 @@ def test_typo_search_profile_work_and_similar_work(page, base_url):
     people.first.click()
     page.wait_for_url(f"**/researchers/{SEED_PERSON}")
 
-    for heading in ("Published works", "Research graph", "Recommended new collaborators",
+    for heading in ("Works", "Research graph", "Recommended new collaborators",
                     "Trust snapshot", "Topics", "Close collaborators"):
         assert page.get_by_role("heading", name=heading).is_visible(), heading
     assert page.locator(".counts").is_visible()

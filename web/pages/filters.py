@@ -11,6 +11,46 @@ SIGNAL_NAMES = {
     "claimed": "Claimed profile",
 }
 
+SOURCE_NAMES = {"acl": "ACL Anthology", "arxiv": "arXiv"}
+# venue ids shown as written rather than upper-cased
+VENUE_LABELS = {"arxiv": "arXiv"}
+KEPT_APART = "kept apart"
+
+
+def venue_badge(venue_ids: list[str] | str | None) -> str:
+    """["acl", "findings"] -> "ACL, FINDINGS"; ["arxiv"] -> "arXiv"."""
+    ids = [venue_ids] if isinstance(venue_ids, str) else list(venue_ids or [])
+    return ", ".join(VENUE_LABELS.get(v, v.upper()) for v in ids)
+
+
+def other_versions(work: dict) -> list[dict]:
+    """The versions of a merged work other than the one whose id it carries ([] for a work
+    of one version)."""
+    versions = [v for v in work.get("versions") or [] if isinstance(v, dict)]
+    if len(versions) < 2:
+        return []
+    return [v for v in versions if v.get("id") != work.get("id")]
+
+
+def version_label(version: dict) -> str:
+    """{"venue": "arXiv", "year": 2025} -> "arXiv 2025"."""
+    venue = version.get("venue") or SOURCE_NAMES.get(version.get("source") or "", version.get("source") or "")
+    return " ".join(str(x) for x in (venue, version.get("year")) if x)
+
+
+def link_why(link: dict | None) -> str:
+    """A link's evidence as one sentence: "Linked by 3 shared co-authors (confidence 0.93)"."""
+    if not link:
+        return ""
+    text = str(link.get("evidence") or "").strip() or f"linked by {link.get('method') or 'the resolver'}"
+    if link.get("confidence") is not None:
+        text += f" (confidence {float(link['confidence']):.2f})"
+    return text[:1].upper() + text[1:]
+
+
+def kept_apart(link: dict | None) -> bool:
+    return bool(link) and link.get("method") == KEPT_APART
+
 
 def points(value: float | int | None) -> str:
     """12.0 -> "12", 7.05 -> "7.05"."""
@@ -59,3 +99,9 @@ def register(bp: Blueprint) -> None:
     bp.add_app_template_global(current_url, "current_url")
     bp.add_app_template_global(SIGNAL_NAMES, "SIGNAL_NAMES")
     bp.add_app_template_global(node_url, "node_url")
+    bp.add_app_template_filter(venue_badge, "venue_badge")
+    bp.add_app_template_filter(version_label, "version_label")
+    bp.add_app_template_filter(link_why, "link_why")
+    bp.add_app_template_global(other_versions, "other_versions")
+    bp.add_app_template_global(kept_apart, "kept_apart")
+    bp.add_app_template_global(SOURCE_NAMES, "SOURCE_NAMES")

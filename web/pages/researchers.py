@@ -37,10 +37,23 @@ def topics(doc: dict) -> list[dict]:
     return [{"id": ids[i] if i < len(ids) else label, "label": label} for i, label in enumerate(labels)]
 
 
+def work_links(doc: dict, works: Page) -> dict[str, dict]:
+    """{work id: why it is on this profile} for the works the linker attached to the person:
+    from the researcher's `linked_works`, else from the work's own mention of them."""
+    linked = {lw["work_id"]: lw for lw in doc.get("linked_works") or [] if isinstance(lw, dict) and lw.get("work_id")}
+    out = {}
+    for w in works.results:
+        link = linked.get(w["id"]) or next(
+            (a["link"] for a in w.get("authors") or [] if a.get("id") == doc["id"] and a.get("link")), None)
+        if link and link.get("method") != "kept apart":
+            out[w["id"]] = link
+    return out
+
+
 @bp.get("/<researcher_id>")
 def profile(researcher_id: str):
     doc, works = _load(researcher_id, 1, PROFILE_WORKS)
-    return render_template("researcher.html", r=doc, works=works, topics=topics(doc),
+    return render_template("researcher.html", r=doc, works=works, topics=topics(doc), links=work_links(doc, works),
                            collaborators=closest(doc.get("collaborators") or []), close=CLOSE_COLLABORATORS)
 
 
@@ -50,7 +63,7 @@ def works_page(researcher_id: str):
     doc, works = _load(researcher_id, page, WORKS_PAGE)
     if page > 1 and not works.results:
         abort(404)
-    return render_template("researcher_works.html", r=doc, works=works)
+    return render_template("researcher_works.html", r=doc, works=works, links=work_links(doc, works))
 
 
 @bp.get("/<researcher_id>/recommended")

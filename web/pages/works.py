@@ -48,13 +48,31 @@ def why(seed: dict, other: dict) -> str:
     return text[:1].upper() + text[1:] if text else "Related work"
 
 
+def from_anthology(doc: dict) -> bool:
+    """Whether the work has an Anthology version (a work without `sources` is the Anthology's)."""
+    return "acl" in (doc.get("sources") or ["acl"])
+
+
+def kept_apart(doc: dict, names: dict[str, str]) -> list[dict]:
+    """The mentions the resolver kept apart from an Anthology researcher of the same name:
+    [{"name", "candidate", "candidate_name", "evidence"}]."""
+    out = []
+    for a in doc.get("authors") or []:
+        link = a.get("link") or {}
+        if link.get("method") == "kept apart" and link.get("candidate"):
+            out.append({"name": a.get("name"), "id": a.get("id"), "candidate": link["candidate"],
+                        "candidate_name": names.get(link["candidate"]) or link["candidate"],
+                        "evidence": link.get("evidence")})
+    return out
+
+
 @bp.get("/<work_id>")
 def work(work_id: str):
     s = services()
-    doc, near = works.work_with_similar(s.opensearch, s.settings, _valid(work_id), SIMILAR)
+    doc, near, names = works.work_page(s.opensearch, s.settings, _valid(work_id), SIMILAR)
     items = [{**w, "why": why(doc, w)} for w in near.results]
-    return render_template("work.html", w=doc, similar=items,
-                           anthology=exports.ANTHOLOGY.format(id=doc["id"]))
+    return render_template("work.html", w=doc, similar=items, apart=kept_apart(doc, names),
+                           anthology=exports.ANTHOLOGY.format(id=doc["id"]) if from_anthology(doc) else None)
 
 
 @bp.get("/<work_id>.<any(bib, ris, json):fmt>")
