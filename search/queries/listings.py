@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.queries.works import UNMARKED_SOURCE, topic_clause, visible
+from search.queries.works import NEWEST, UNMARKED_SOURCE, topic_clause, visible
 
-NEWEST = [{"year": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
 MOST_WORKS = [{"works_count": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
 WORK_FACETS = {
     "topics": {"terms": {"field": "topic_labels.raw", "size": 12}},

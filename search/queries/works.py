@@ -14,6 +14,10 @@ LIST_SOURCE = ["id", "title", "year", "venue_names", "venue_ids", "authors.id", 
                "topic_labels", "doi", "url", "type", "has_abstract", "sources", "versions", "arxiv_id"]
 # works indexed before a second source existed carry no `sources`: they are the Anthology's
 UNMARKED_SOURCE = "acl"
+# newest first: by year, then (within a year) works on arXiv by arXiv id, which grows with the
+# month of listing ("2512.24880" after "2505.14577"), then by id
+NEWEST = [{"year": {"order": "desc", "missing": "_last"}},
+          {"arxiv_id": {"order": "desc", "missing": "_last", "unmapped_type": "keyword"}}, {"id": "asc"}]
 KEYWORD_FIELDS = ["title^3", "abstract", "topic_labels", "venue_names"]
 HIGHLIGHT = {
     "pre_tags": ["<mark>"], "post_tags": ["</mark>"], "encoder": "html",
@@ -108,7 +112,7 @@ def keyword_body(q: str | None, filters: Mapping[str, Any] | None = None, *, fro
             body["highlight"] = HIGHLIGHT
     else:
         body["query"] = {"bool": {"filter": [f]}}
-        body["sort"] = [{"year": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+        body["sort"] = NEWEST
     return body
 
 
