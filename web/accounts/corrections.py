@@ -62,6 +62,13 @@ def set_affiliation(session: Session, user: User, doc: dict, value: str) -> tupl
     return _record(session, user, doc["id"], "affiliation", value or None, before)
 
 
+def _require_owner_or_admin(session: Session, user: User, researcher_id: str, admin: bool) -> None:
+    """Works on a profile (a wrong link taken off, a missing one attached) may also be corrected
+    by an admin; the correction records the admin as its author like any other."""
+    if not admin:
+        require_owner(session, user, researcher_id)
+
+
 def _author_ids(work: dict) -> set[str]:
     return {a.get("id") for a in work.get("authors") or []}
 
@@ -70,9 +77,10 @@ def _active_for_work(session: Session, researcher_id: str, kind: str, work_id: s
     return next((c for c in active(session, researcher_id, kind) if c.value == work_id), None)
 
 
-def hide_work(session: Session, user: User, doc: dict, work: dict) -> tuple[Correction, SyncEvent]:
-    """Hide a work the record attributes to this profile (not theirs)."""
-    require_owner(session, user, doc["id"])
+def hide_work(session: Session, user: User, doc: dict, work: dict, *,
+              admin: bool = False) -> tuple[Correction, SyncEvent]:
+    """Hide a work the record attributes to this profile (not theirs: a wrong link too)."""
+    _require_owner_or_admin(session, user, doc["id"], admin)
     if doc["id"] not in _author_ids(work):
         raise Invalid("That work is not attributed to this profile in the record; "
                       "to take off a work you added, undo that correction.")
@@ -81,9 +89,11 @@ def hide_work(session: Session, user: User, doc: dict, work: dict) -> tuple[Corr
     return _record(session, user, doc["id"], "hide_work", work["id"], "shown")
 
 
-def attach_work(session: Session, user: User, doc: dict, work: dict) -> tuple[Correction, SyncEvent]:
-    """Attach a work the record does not attribute to this profile (it is theirs)."""
-    require_owner(session, user, doc["id"])
+def attach_work(session: Session, user: User, doc: dict, work: dict, *,
+              admin: bool = False) -> tuple[Correction, SyncEvent]:
+    """Attach a work the record does not attribute to this profile (it is theirs: a link the
+    resolver missed too)."""
+    _require_owner_or_admin(session, user, doc["id"], admin)
     if work.get("hidden"):
         raise Invalid("That work was removed or retracted by its publisher.")
     if doc["id"] in _author_ids(work):
@@ -93,11 +103,12 @@ def attach_work(session: Session, user: User, doc: dict, work: dict) -> tuple[Co
     return _record(session, user, doc["id"], "attach_work", work["id"], "not listed")
 
 
-def undo(session: Session, user: User, correction_id: int) -> tuple[Correction, SyncEvent]:
+def undo(session: Session, user: User, correction_id: int, *, admin: bool = False) -> tuple[Correction, SyncEvent]:
+    """Undo a correction (an admin may undo the work corrections of any profile)."""
     row = session.get(Correction, correction_id)
     if row is None:
         raise Missing(f"There is no correction {correction_id}.")
-    require_owner(session, user, row.researcher_id)
+    _require_owner_or_admin(session, user, row.researcher_id, admin and row.kind in ("hide_work", "attach_work"))
     if row.reverted_at is not None:
         raise Conflict("That correction was already undone.")
     if row.kind in ("open_to_collaborate", "affiliation"):

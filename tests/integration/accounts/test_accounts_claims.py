@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.corrections import RESEARCHER_FIELDS, apply_overrides
-from web.accounts import db, overrides
+from web.accounts import corrections, db, overrides
 from web.accounts.models import Claim
 
 pytestmark = pytest.mark.integration
@@ -167,3 +167,25 @@ def test_split_and_merge_requests_go_to_the_admins(app_settings, people, client,
     page = people["admin"].http.get("/admin/requests").get_data(as_text=True)
     assert "Same person, other spelling." in page and other_person in page
     assert people["other"].http.get("/admin/requests").status_code == 403
+
+
+def test_an_admin_takes_a_wrong_work_off_a_profile_and_undoes_it(app_settings, people, client, run_jobs):
+    """A link the resolver got wrong: an admin hides the work from an unclaimed profile, with
+    who and when in the history, and can undo it; the fields of the profile stay the owner's."""
+    admin, other = people["admin"], people["other"]
+    assert other.post(f"/me/profiles/{SEED_PERSON}/hide", {"hide-work_id": SEED_WORK}).status_code == 403
+    assert admin.post(f"/me/profiles/{SEED_PERSON}/hide", {"hide-work_id": SEED_WORK}).status_code == 302
+    assert admin.post(f"/me/profiles/{SEED_PERSON}/open", {"open": "y"}).status_code == 403
+    run_jobs()
+    assert SEED_PERSON not in _doc(client, app_settings, "works", SEED_WORK)["author_ids"]
+    assert SEED_WORK not in _profile_works(client, app_settings, SEED_PERSON)
+
+    page = admin.http.get(f"/me/profiles/{SEED_PERSON}").get_data(as_text=True)
+    assert "Work hidden from this profile" in page
+    with db.session_for(app_settings.accounts_database_url) as s:
+        [row] = [c for c in corrections.history(s, SEED_PERSON) if c["kind"] == "hide_work"]
+        assert row["value"] == SEED_WORK and row["at"] is not None and row["by"] == "Admin"
+    assert other.post(f"/me/corrections/{row['id']}/undo").status_code == 403
+    assert admin.post(f"/me/corrections/{row['id']}/undo").status_code == 302
+    run_jobs()
+    assert SEED_PERSON in _doc(client, app_settings, "works", SEED_WORK)["author_ids"]
