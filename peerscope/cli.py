@@ -91,11 +91,15 @@ def down() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the web app with gunicorn (a production WSGI server, never Flask's debug server)."""
+    """Serve the web app with gunicorn (a production WSGI server, never Flask's debug server).
+
+    Its workers answer the requests gunicorn refuses itself (request line or headers too
+    long, malformed requests) with the API's JSON error (web/serving.py)."""
     from gunicorn.app.wsgiapp import run
 
     click.echo(f"Peerscope is serving at http://{host}:{port}/", err=True)
     sys.argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+                "--worker-class", "web.serving.ThreadWorker",
                 "--threads", "4", "--timeout", "30", "--limit-request-line", "8190",  # gunicorn's maximum
                 "--access-logfile", "-", "web:create_app()"]
     run()
