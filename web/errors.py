@@ -86,8 +86,12 @@ def handle_error(exc: Exception):
     if isinstance(exc, HTTPException):
         if not request.path.startswith("/api"):
             return exc  # HTML pages keep Flask's own error pages
-        return _body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"),
+        resp = _body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"),
                      exc.description or exc.name)
+        for name, value in exc.get_headers():  # e.g. Allow on a 405, Retry-After on a 429
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
     api = to_api_error(exc)
     if api is None:
         log.exception("unhandled error on %s %s", request.method, request.path)

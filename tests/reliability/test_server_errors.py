@@ -80,3 +80,28 @@ def test_served_app_answers_what_gunicorn_refuses_with_the_json_error(served_sam
     # the longest line gunicorn takes still reaches the app, which answers with its own error
     status, headers, body = _raw(base, f"GET /api/researchers?q={'a' * 7000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert status == 400 and json.loads(body)["error"]["fields"]["q"]
+
+
+def _app(monkeypatch, tmp_path):
+    from peerscope.config import Settings
+    from web import create_app
+
+    monkeypatch.delenv("PEERSCOPE_API_RATE_LIMIT", raising=False)
+    return create_app(Settings(opensearch_url="http://127.0.0.1:9", redis_url="redis://127.0.0.1:9/0",
+                               index_prefix="test-err-", state_dir=tmp_path), embed=lambda text: [0.1] * 384)
+
+
+@pytest.mark.unit
+def test_405_names_the_allowed_methods(monkeypatch, tmp_path):
+    web = _app(monkeypatch, tmp_path).test_client()
+    for method, path, allowed in [("DELETE", "/api/works", {"GET", "HEAD", "OPTIONS"}),
+                                  ("TRACE", "/api/researchers/x/collaborators", {"GET", "HEAD", "OPTIONS"}),
+                                  ("PUT", "/api/works/similar", {"GET", "HEAD", "OPTIONS", "POST"}),  # also /works/<id>
+                                  ("PUT", "/api/openapi.json", {"GET", "HEAD", "OPTIONS"}),
+                                  ("DELETE", "/researchers/x", {"GET", "HEAD", "OPTIONS"})]:
+        resp = web.open(path, method=method)
+        assert resp.status_code == 405, (method, path)
+        assert {m.strip() for m in resp.headers["Allow"].split(",")} == allowed, (method, path)
+        if path.startswith("/api"):
+            assert resp.mimetype == "application/json"
+            assert resp.get_json()["error"]["code"] == "method_not_allowed"

@@ -25,11 +25,12 @@ MESSAGES = {
 }
 
 
-def render_error(status: int, title: str | None = None, message: str | None = None):
+def render_error(status: int, title: str | None = None, message: str | None = None,
+                 headers: dict[str, str] | None = None):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
     body = render_template("error.html", status=status, title=title or default_title,
                            message=message or default_message, q=request.args.get("q", "")[:256])
-    headers = {"Retry-After": "30"} if status == 503 else {}
+    headers = {**({"Retry-After": "30"} if status == 503 else {}), **(headers or {})}
     return body, status, headers
 
 
@@ -54,7 +55,10 @@ def http_error(exc: HTTPException):
     if request.path.startswith("/api"):
         return api_errors.handle_error(exc)
     status = exc.code or 500
-    return render_error(status if status in MESSAGES else 500 if status >= 500 else 400)
+    status = status if status in MESSAGES else 500 if status >= 500 else 400
+    # the exception's own headers (Allow on a 405) when its status is the one answered
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"} if status == exc.code else {}
+    return render_error(status, headers=headers)
 
 
 def _not_found_message(text: str) -> str:
