@@ -7,6 +7,9 @@ the OpenAPI description is generated from these same classes.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
 from marshmallow.validate import Length, OneOf, Range
 
@@ -39,14 +42,55 @@ def _text(maximum: int = MAX_Q, **kw):
     return fields.Str(load_default=None, validate=Length(1, maximum), **kw)
 
 
-def _check_years(data: dict, low: str, high: str) -> None:
-    if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
-        raise ValidationError(f"must not be after {high}", low)
+# ---- rules across fields ----------------------------------------------------
+# Each rule checks a loaded request and raises a ValidationError naming a field.
+
+@dataclass(frozen=True)
+class NotAfter:
+    """The year `low` must not be after the year `high` when both are given."""
+    low: str
+    high: str
+
+    def check(self, data: dict) -> None:
+        if data.get(self.low) is not None and data.get(self.high) is not None and data[self.low] > data[self.high]:
+            raise ValidationError(f"must not be after {self.high}", self.low)
+
+
+@dataclass(frozen=True)
+class OnlyOnFirstPage:
+    """`field` (a cursor) may be given only with page 1: a cursor replaces page numbers."""
+    field: str
+    message: str
+
+    def check(self, data: dict) -> None:
+        if data.get(self.field) is not None and data.get("page", 1) != 1:
+            raise ValidationError(self.message, self.field)
+
+
+@dataclass(frozen=True)
+class ItemsOrText:
+    """At least one item in the list `items` or a text with something other than spaces."""
+    items: str
+    text: str
+    message: str
+
+    def check(self, data: dict) -> None:
+        if not data.get(self.items) and not (data.get(self.text) or "").strip():
+            raise ValidationError(self.message, self.items)
 
 
 class Args(Schema):
+    """Request arguments: unknown names refused, and the `RULES` across fields checked."""
+
+    RULES: ClassVar[tuple[Any, ...]] = ()
+
     class Meta:
         unknown = RAISE  # a misspelt filter is an error, not silently ignored
+
+    @validates_schema
+    def _rules(self, data, **_):
+        for rule in self.RULES:
+            rule.check(data)
 
 
 # ---- requests ---------------------------------------------------------------
@@ -64,11 +108,7 @@ class ResearcherSearchArgs(Args):
     active_until = _year(metadata={"description": "active in or before this year"})
     has_orcid = fields.Bool(load_default=None)
 
-    @validates_schema
-    def _consistent(self, data, **_):
-        _check_years(data, "active_since", "active_until")
-        if data.get("cursor") is not None and data.get("page", 1) != 1:
-            raise ValidationError("use either page or cursor", "cursor")
+    RULES = (NotAfter("active_since", "active_until"), OnlyOnFirstPage("cursor", "use either page or cursor"))
 
     @post_load
     def _decode_cursor(self, data, **_):
@@ -100,9 +140,7 @@ class WorkFilters(Args):
     source = fields.Str(load_default=None, validate=OneOf(SOURCES),
                         metadata={"description": "works with a version there: acl (ACL Anthology) or arxiv"})
 
-    @validates_schema
-    def _years(self, data, **_):
-        _check_years(data, "year_from", "year_to")
+    RULES = (NotAfter("year_from", "year_to"),)
 
 
 class WorkSearchArgs(WorkFilters):
@@ -118,9 +156,7 @@ class SimilarWorkArgs(Args):
     year_to = _year()
     exclude_own_authors = fields.Bool(load_default=False)
 
-    @validates_schema
-    def _years(self, data, **_):
-        _check_years(data, "year_from", "year_to")
+    RULES = (NotAfter("year_from", "year_to"),)
 
 
 def _ids():
@@ -136,10 +172,10 @@ class SimilarSetBody(Args):
     exclude_own_authors = fields.Bool(load_default=False)
     filters = fields.Nested(WorkFilters, load_default=dict)
 
+    RULES = (ItemsOrText("positive", "text", "give at least one positive id or a text"),)
+
     @validates_schema
-    def _examples(self, data, **_):
-        if not data.get("positive") and not (data.get("text") or "").strip():
-            raise ValidationError("give at least one positive id or a text", "positive")
+    def _disjoint(self, data, **_):
         both = set(data.get("positive") or []) & set(data.get("negative") or [])
         if both:
             raise ValidationError(f"ids both positive and negative: {', '.join(sorted(both))}", "negative")
