@@ -46,28 +46,6 @@ def _text(maximum: int = MAX_Q, **kw):
 # Each rule checks a loaded request and raises a ValidationError naming a field.
 
 @dataclass(frozen=True)
-class NotAfter:
-    """The year `low` must not be after the year `high` when both are given."""
-    low: str
-    high: str
-
-    def check(self, data: dict) -> None:
-        if data.get(self.low) is not None and data.get(self.high) is not None and data[self.low] > data[self.high]:
-            raise ValidationError(f"must not be after {self.high}", self.low)
-
-
-@dataclass(frozen=True)
-class OnlyOnFirstPage:
-    """`field` (a cursor) may be given only with page 1: a cursor replaces page numbers."""
-    field: str
-    message: str
-
-    def check(self, data: dict) -> None:
-        if data.get(self.field) is not None and data.get("page", 1) != 1:
-            raise ValidationError(self.message, self.field)
-
-
-@dataclass(frozen=True)
 class ItemsOrText:
     """At least one item in the list `items` or a text with something other than spaces."""
     items: str
@@ -100,15 +78,16 @@ class ResearcherSearchArgs(Args):
     page = _page()
     size = _size()
     cursor = fields.Str(load_default=None, validate=Length(1, 512),
-                        metadata={"description": "'*' to start cursor paging, then the token from `next`"})
+                        metadata={"description": "'*' to start cursor paging, then the token from `next` "
+                                                 "(with a cursor, page is not read)"})
     topic = _text()
     affiliation = _text()
     venue = _text()
-    active_since = _year(metadata={"description": "active in or after this year"})
+    active_since = _year(metadata={"description": "active in or after this year (a bound of its own: after "
+                                                  "active_until, people active both before and after)"})
     active_until = _year(metadata={"description": "active in or before this year"})
     has_orcid = fields.Bool(load_default=None)
 
-    RULES = (NotAfter("active_since", "active_until"), OnlyOnFirstPage("cursor", "use either page or cursor"))
 
     @post_load
     def _decode_cursor(self, data, **_):
@@ -133,14 +112,12 @@ class CollaboratorArgs(Args):
 
 
 class WorkFilters(Args):
-    year_from = _year()
-    year_to = _year()
+    year_from = _year(metadata={"description": "works of this year or later (after year_to: none)"})
+    year_to = _year(metadata={"description": "works of this year or earlier"})
     venue = _text(metadata={"description": "venue id or exact venue name"})
     author = _text(metadata={"description": "author id or name"})
     source = fields.Str(load_default=None, validate=OneOf(SOURCES),
                         metadata={"description": "works with a version there: acl (ACL Anthology) or arxiv"})
-
-    RULES = (NotAfter("year_from", "year_to"),)
 
 
 class WorkSearchArgs(WorkFilters):
@@ -152,21 +129,19 @@ class WorkSearchArgs(WorkFilters):
 
 class SimilarWorkArgs(Args):
     size = _size(default=LIKE_SIZE)
-    year_from = _year()
-    year_to = _year()
+    year_from = _year(metadata={"description": "works of this year or later (after year_to: none)"})
+    year_to = _year(metadata={"description": "works of this year or earlier"})
     exclude_own_authors = fields.Bool(load_default=False)
 
-    RULES = (NotAfter("year_from", "year_to"),)
 
-
-def _ids():
+def _ids(description: str):
     return fields.List(fields.Str(validate=Length(1, MAX_ID)), load_default=list,
-                       validate=Length(max=MAX_EXAMPLES))
+                       validate=Length(max=MAX_EXAMPLES), metadata={"description": description})
 
 
 class SimilarSetBody(Args):
-    positive = _ids()
-    negative = _ids()
+    positive = _ids("ids of works like the ones wanted")
+    negative = _ids("ids of works unlike them (an id also in positive counts as positive)")
     text = fields.Str(load_default=None, validate=Length(1, 2000))
     size = _size(default=LIKE_SIZE)
     exclude_own_authors = fields.Bool(load_default=False)
@@ -174,11 +149,11 @@ class SimilarSetBody(Args):
 
     RULES = (ItemsOrText("positive", "text", "give at least one positive id or a text"),)
 
-    @validates_schema
-    def _disjoint(self, data, **_):
-        both = set(data.get("positive") or []) & set(data.get("negative") or [])
-        if both:
-            raise ValidationError(f"ids both positive and negative: {', '.join(sorted(both))}", "negative")
+    @post_load
+    def _positive_wins(self, data, **_):
+        positive = set(data.get("positive") or [])
+        data["negative"] = [i for i in data.get("negative") or [] if i not in positive]
+        return data
 
 
 # ---- responses --------------------------------------------------------------

@@ -266,6 +266,23 @@ def test_similar_can_exclude_the_seed_authors_and_filter_years(env):
     assert all(r["year"] <= 2018 for r in resp.get_json()["results"])
 
 
+def test_backward_ranges_and_overlapping_examples_are_answered_not_refused(env):
+    """Rules the API description cannot state are not rules: a year range given backwards
+    holds no works, the researcher bounds apply each on its own, an id both positive and
+    negative counts as positive."""
+    for url in ("/api/works?q=translation&mode=keyword&year_from=2020&year_to=2010",
+                "/api/works?q=translation&mode=hybrid&year_from=2020&year_to=2010",
+                "/api/works/W-mt1/similar?year_from=2020&year_to=2010"):
+        resp = env.get(url)
+        assert resp.status_code == 200 and resp.get_json()["results"] == [], url
+    # active in 2024 or later and in 2010 or earlier: Zhiyuan Liu (2010-2024), not Shengding Hu (2016-2024)
+    found = [r["id"] for r in env.get("/api/researchers?active_since=2024&active_until=2010").get_json()["results"]]
+    assert "r-liu" in found and "r-hu" not in found
+    both = env.post("/api/works/similar", json={"positive": ["W-llm1"], "negative": ["W-llm1", "W-mt1"], "size": 5})
+    assert ids(both) == ids(env.post("/api/works/similar",
+                                     json={"positive": ["W-llm1"], "negative": ["W-mt1"], "size": 5}))
+
+
 def test_similar_to_a_set_leaves_out_its_examples_and_follows_positives_or_text(env):
     resp = env.post("/api/works/similar", json={"positive": ["W-llm1"], "negative": ["W-mt1"], "size": 5})
     found = ids(resp)

@@ -67,9 +67,8 @@ def _check_bounds(name: str, data: dict) -> None:
             assert isinstance(data[key], str) and len(data[key]) <= MAX_Q
     if "mode" in data:
         assert data["mode"] in ("hybrid", "keyword", "vector")
-    for low, high in (("year_from", "year_to"), ("active_since", "active_until")):
-        if data.get(low) is not None and data.get(high) is not None:
-            assert data[low] <= data[high]
+    if "negative" in data:  # an id in both lists counts as positive
+        assert not set(data["negative"]) & set(data.get("positive") or [])
 
 
 def _check_messages(exc: ValidationError) -> None:

@@ -45,11 +45,9 @@ def fields_of(resp):
     ("/api/researchers?page=101", "page", "less than or equal to 100"),
     ("/api/researchers?q=" + "x" * 257, "q", "Longer than maximum length 256"),
     ("/api/researchers?active_since=1899", "active_since", "1900"),
-    ("/api/researchers?active_since=2020&active_until=2010", "active_since", "after"),
     ("/api/researchers?has_orcid=maybe", "has_orcid", "boolean"),
     ("/api/researchers?sort=name", "sort", "Unknown field"),
     ("/api/researchers?cursor=not-a-cursor", "cursor", "invalid cursor"),
-    ("/api/researchers?cursor=*&page=2", "cursor", "either page or cursor"),
     ("/api/researchers?q=a&q=b", "q", "once"),
     ("/api/researchers/autocomplete", "q", "Missing data"),
     ("/api/researchers/autocomplete?q=ab&size=21", "size", "less than or equal to 20"),
@@ -57,7 +55,6 @@ def fields_of(resp):
     ("/api/researchers/r1/collaborators?active_since=abc", "active_since", "Not a valid integer"),
     ("/api/researchers/r1/collaborators?q=x", "q", "Unknown field"),
     ("/api/works?mode=semantic", "mode", "Must be one of"),
-    ("/api/works?year_from=2100&year_to=2000", "year_from", "after"),
     ("/api/works?year_to=2101", "year_to", "2100"),
     ("/api/works?page=0", "page", "greater than or equal to 1"),
     ("/api/works?venue=" + "v" * 300, "venue", "Length"),
@@ -75,7 +72,6 @@ def test_bad_query_args_are_400_with_field_messages(client, url, field, needle):
 @pytest.mark.parametrize("body, field, needle", [
     ({}, "positive", "at least one"),
     ({"negative": ["w1"]}, "positive", "at least one"),
-    ({"positive": ["w1"], "negative": ["w1"]}, "negative", "both"),
     ({"positive": ["w%d" % i for i in range(21)]}, "positive", "Longer than maximum length 20"),
     ({"positive": ["w1"], "size": 0}, "size", "greater than"),
     ({"positive": ["w1"], "filters": {"year_from": 1800}}, "filters", ""),
@@ -88,6 +84,18 @@ def test_bad_similar_bodies_are_400(client, body, field, needle):
     messages = fields_of(client.post("/api/works/similar", json=body))
     assert field in messages, messages
     assert needle.lower() in str(messages[field]).lower(), messages
+
+
+def test_backward_ranges_load_and_positive_ids_win():
+    from web.schemas import ResearcherSearchArgs, SimilarSetBody, SimilarWorkArgs, WorkSearchArgs
+
+    assert WorkSearchArgs().load({"year_from": "2020", "year_to": "2010"})["year_from"] == 2020
+    assert SimilarWorkArgs().load({"year_from": "2020", "year_to": "2010"})["year_to"] == 2010
+    assert ResearcherSearchArgs().load({"active_since": "2020", "active_until": "2010"})["active_until"] == 2010
+    assert ResearcherSearchArgs().load({"cursor": "*", "page": "3"})["cursor"] == []  # the cursor wins
+    body = SimilarSetBody().load({"positive": ["w1", "w2"], "negative": ["w2", "w3", "w1"],
+                                  "filters": {"year_from": 2020, "year_to": 2000}})
+    assert body["negative"] == ["w3"] and body["positive"] == ["w1", "w2"]
 
 
 def test_similar_needs_a_json_object(client):
