@@ -96,7 +96,7 @@ def test_405_names_the_allowed_methods(monkeypatch, tmp_path):
     web = _app(monkeypatch, tmp_path).test_client()
     for method, path, allowed in [("DELETE", "/api/works", {"GET", "HEAD", "OPTIONS"}),
                                   ("TRACE", "/api/researchers/x/collaborators", {"GET", "HEAD", "OPTIONS"}),
-                                  ("PUT", "/api/works/similar", {"GET", "HEAD", "OPTIONS", "POST"}),  # also /works/<id>
+                                  ("PUT", "/api/works/similar", {"OPTIONS", "POST"}),
                                   ("PUT", "/api/openapi.json", {"GET", "HEAD", "OPTIONS"}),
                                   ("DELETE", "/researchers/x", {"GET", "HEAD", "OPTIONS"})]:
         resp = web.open(path, method=method)
@@ -105,3 +105,16 @@ def test_405_names_the_allowed_methods(monkeypatch, tmp_path):
         if path.startswith("/api"):
             assert resp.mimetype == "application/json"
             assert resp.get_json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.unit
+def test_works_similar_is_no_work_id(monkeypatch, tmp_path):
+    """/api/works/similar is the POST-only action on the collection, not the work "similar"."""
+    web = _app(monkeypatch, tmp_path).test_client()
+    resp = web.open("/api/works/similar", method="OPTIONS")
+    assert {m.strip() for m in resp.headers["Allow"].split(",")} == {"POST", "OPTIONS"}
+    resp = web.get("/api/works/similar")
+    assert resp.status_code == 405 and resp.get_json()["error"]["code"] == "method_not_allowed"
+    for path in ("/api/works/similar-x", "/api/works/2022.acl-long.1", "/api/works/similar-x/similar"):
+        allow = web.open(path, method="OPTIONS").headers["Allow"]
+        assert {m.strip() for m in allow.split(",")} == {"GET", "HEAD", "OPTIONS"}, path

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from werkzeug.routing import BaseConverter
 
 from search import similar, works
 from search.page import Page
@@ -9,6 +10,17 @@ from web import schemas as S
 from web.api.common import endpoint, services
 
 bp = Blueprint("works", __name__, url_prefix="/works")
+
+
+class WorkId(BaseConverter):
+    """A work id: one path segment other than `similar`, which names the POST-only action on
+    the collection (so /works/similar allows POST alone, and says so in Allow)."""
+
+    regex = r"(?!similar$)[^/]+"
+    part_isolating = True  # matched one segment at a time (werkzeug guesses False from the "/")
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("work_id", WorkId))
 
 
 @bp.get("")
@@ -28,7 +40,7 @@ def similar_to_set(body: dict) -> Page:
     return similar.similar_to_set(s.opensearch, s.settings, body, s.embed if body.get("text") else None)
 
 
-@bp.get("/<work_id>")
+@bp.get("/<work_id:work_id>")
 @endpoint(S.Work)
 def work(work_id: str) -> dict:
     """One work with its abstract."""
@@ -36,7 +48,7 @@ def work(work_id: str) -> dict:
     return works.get_work(s.opensearch, s.settings, work_id)
 
 
-@bp.get("/<work_id>/similar")
+@bp.get("/<work_id:work_id>/similar")
 @endpoint(S.WorkList, args=S.SimilarWorkArgs)
 def similar_to_work(work_id: str, args: dict) -> Page:
     """Works similar to this one (never itself), optionally not by its authors."""
