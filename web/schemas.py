@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validates_schema
 from marshmallow.validate import Length, OneOf, Range
 
 from search.page import decode_cursor
@@ -69,6 +69,39 @@ class Args(Schema):
     def _rules(self, data, **_):
         for rule in self.RULES:
             rule.check(data)
+
+
+def _json_type_errors(schema: type[Schema], data: Any) -> dict:
+    """Values of a JSON body whose JSON type is not the one their field declares: marshmallow
+    would read "10" or 10.0 as an integer and 1 or "yes" as true, which the description's
+    JSON types refuse."""
+    if not isinstance(data, dict):
+        return {}
+    errors: dict = {}
+    for name, field in schema._declared_fields.items():
+        value = data.get(name)
+        if value is None:
+            continue  # missing, or null where the field allows it (marshmallow decides)
+        if isinstance(field, fields.Boolean) and not isinstance(value, bool):
+            errors[name] = ["Not a valid boolean."]
+        elif isinstance(field, fields.Integer) and (isinstance(value, bool) or not isinstance(value, int)):
+            errors[name] = ["Not a valid integer."]
+        elif isinstance(field, fields.Nested) and isinstance(field.nested, type):
+            inner = _json_type_errors(field.nested, value)
+            if inner:
+                errors[name] = inner
+    return errors
+
+
+class JsonBody(Args):
+    """A JSON request body: besides the Args rules, values must have their declared JSON type."""
+
+    @pre_load
+    def _json_types(self, data, **_):
+        errors = _json_type_errors(type(self), data)
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 # ---- requests ---------------------------------------------------------------
@@ -139,7 +172,7 @@ def _ids(description: str):
                        validate=Length(max=MAX_EXAMPLES), metadata={"description": description})
 
 
-class SimilarSetBody(Args):
+class SimilarSetBody(JsonBody):
     positive = _ids("ids of works like the ones wanted")
     negative = _ids("ids of works unlike them (an id also in positive counts as positive)")
     text = fields.Str(load_default=None, validate=Length(1, 2000))

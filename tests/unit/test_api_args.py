@@ -79,6 +79,13 @@ def test_bad_query_args_are_400_with_field_messages(client, url, field, needle):
     ({"positive": "w1"}, "positive", "Not a valid list"),
     ({"text": ""}, "text", "Length must be between 1"),
     ({"positive": ["w1"], "extra": 1}, "extra", "Unknown field"),
+    # a JSON body carries JSON types: no numbers in strings, no 1 for true
+    ({"positive": ["w1"], "size": "10"}, "size", "integer"),
+    ({"positive": ["w1"], "size": 10.0}, "size", "integer"),
+    ({"positive": ["w1"], "size": True}, "size", "integer"),
+    ({"positive": ["w1"], "exclude_own_authors": "true"}, "exclude_own_authors", "boolean"),
+    ({"positive": ["w1"], "exclude_own_authors": 1}, "exclude_own_authors", "boolean"),
+    ({"positive": ["w1"], "filters": {"year_from": "2020"}}, "filters", "year_from"),
 ])
 def test_bad_similar_bodies_are_400(client, body, field, needle):
     messages = fields_of(client.post("/api/works/similar", json=body))
