@@ -43,7 +43,9 @@ def _text(maximum: int = MAX_Q, **kw):
 
 
 # ---- rules across fields ----------------------------------------------------
-# Each rule checks a loaded request and raises a ValidationError naming a field.
+# Each rule checks a loaded request (ValidationError naming a field) and states itself as
+# JSON Schema for the OpenAPI description (web/api/openapi.py: a component called `name`),
+# so the description accepts exactly what the checks accept.
 
 @dataclass(frozen=True)
 class ItemsOrText:
@@ -52,9 +54,18 @@ class ItemsOrText:
     text: str
     message: str
 
+    @property
+    def name(self) -> str:
+        return f"{self.items}_or_{self.text}"
+
     def check(self, data: dict) -> None:
         if not data.get(self.items) and not (data.get(self.text) or "").strip():
             raise ValidationError(self.message, self.items)
+
+    def json_schema(self) -> dict:
+        return {"description": self.message,
+                "anyOf": [{"required": [self.items], "properties": {self.items: {"minItems": 1}}},
+                          {"required": [self.text], "properties": {self.text: {"type": "string", "pattern": r"\S"}}}]}
 
 
 class Args(Schema):
@@ -112,7 +123,7 @@ class ResearcherSearchArgs(Args):
     size = _size()
     cursor = fields.Str(load_default=None, validate=Length(1, 512),
                         metadata={"description": "'*' to start cursor paging, then the token from `next` "
-                                                 "(with a cursor, page is not read)"})
+                                                 "(with a cursor, page is not read)", "format": "cursor"})
     topic = _text()
     affiliation = _text()
     venue = _text()

@@ -1,5 +1,6 @@
 """Request validation: bad arguments get a 400 with field messages, before any engine call."""
 import pytest
+from marshmallow import ValidationError
 
 from peerscope.config import Settings
 from web import create_app
@@ -170,3 +171,35 @@ def test_missing_model_is_503_for_vector_search(app):
     resp = app.test_client().get("/api/works?q=graph+parsing&mode=vector")
     assert resp.status_code == 503
     assert resp.get_json()["error"]["code"] == "embedding_unavailable"
+
+
+def test_openapi_states_what_the_checks_check(client):
+    """The description accepts what the request checks accept: the rule across the body's
+    fields as JSON Schema, the ids' length, no null in a query string, the cursor's format."""
+    import jsonschema_rs
+
+    from web.schemas import SimilarSetBody
+
+    spec = client.get("/api/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    assert {"$ref": "#/components/schemas/positive_or_text"} in schemas["SimilarSetBody"]["allOf"]
+    stated = jsonschema_rs.validator_for(schemas["positive_or_text"])
+    (rule,) = SimilarSetBody.RULES
+    for body in ({}, {"positive": []}, {"text": " \t"}, {"text": "x"}, {"positive": ["w1"]},
+                 {"positive": [], "text": " x "}, {"negative": ["w1"]}):
+        try:
+            rule.check(body)
+            checked = True
+        except ValidationError:
+            checked = False
+        assert stated.is_valid(body) == checked, body
+    for path, operations in spec["paths"].items():
+        for op in operations.values():
+            assert {"400", "404", "413", "414"} <= set(op["responses"]), path
+            for param in op["parameters"]:
+                if param["in"] == "path":
+                    assert param["schema"]["maxLength"] == 128, (path, param)
+                if param["in"] == "query":
+                    assert not param["schema"].get("nullable") and param["schema"].get("default", 0) is not None
+    cursor = {p["name"]: p for p in spec["paths"]["/api/researchers"]["get"]["parameters"]}["cursor"]
+    assert cursor["schema"]["format"] == "cursor"
