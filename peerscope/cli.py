@@ -97,10 +97,12 @@ def serve(host: str, port: int, workers: int) -> None:
     long, malformed requests) with the API's JSON error (web/serving.py)."""
     from gunicorn.app.wsgiapp import run
 
+    from web.serving import MAX_REQUEST_LINE
+
     click.echo(f"Peerscope is serving at http://{host}:{port}/", err=True)
     sys.argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                 "--worker-class", "web.serving.ThreadWorker",
-                "--threads", "4", "--timeout", "30", "--limit-request-line", "8190",  # gunicorn's maximum
+                "--threads", "4", "--timeout", "30", "--limit-request-line", str(MAX_REQUEST_LINE),
                 "--access-logfile", "-", "web:create_app()"]
     run()
 

@@ -1,9 +1,9 @@
 """The gunicorn workers `peerscope serve` runs: gunicorn's own, answering in the API's JSON.
 
 Some requests never reach the app: gunicorn refuses a request line longer than its limit
-(414), too many or too large headers (431), a malformed request line, header or chunk (400)
-with a small HTML page of its own. These workers answer the same refusals with the JSON
-error every other answer of the server uses, `{"error": {"code", "message"}}`, and the
+(414; 32 KiB here, see MAX_REQUEST_LINE), too many or too large headers (431), a malformed
+request line, header or chunk (400) with a small HTML page of its own. These workers answer
+the same refusals with the JSON error every other answer of the server uses, `{"error": {"code", "message"}}`, and the
 security headers of web/security.py, so a client (or a fuzzer) sees one error format
 whatever part of the server refused it.
 """
@@ -14,10 +14,20 @@ from ssl import SSLError
 
 from gunicorn import util
 from gunicorn.http import errors as http_errors
+from gunicorn.http import message as http_message
 from gunicorn.workers.gthread import ThreadWorker as _ThreadWorker
 from gunicorn.workers.sync import SyncWorker as _SyncWorker
 
 from web.security import HEADERS
+
+# The longest request line served. Every request the API's description allows must fit: the
+# longest, a researcher search with every text argument at its maximum length in 4-byte
+# characters, percent-encoded (12 bytes a character), takes about 18 KiB
+# (tests/reliability/test_server_errors.py computes it from the description). gunicorn caps
+# --limit-request-line at http.message.MAX_REQUEST_LINE, 8,190 bytes; these workers raise that
+# cap to this limit, which `peerscope serve` passes as --limit-request-line.
+MAX_REQUEST_LINE = 32 * 1024
+http_message.MAX_REQUEST_LINE = max(http_message.MAX_REQUEST_LINE, MAX_REQUEST_LINE)
 
 # (gunicorn's exception, status, reason phrase, error code); the first match wins, and any
 # other parse error is a 400. Codes are those the app gives for the same status.

@@ -47,8 +47,8 @@ def test_refusals_map_to_statuses_and_json():
 
     from web.serving import error_bytes, refusal
 
-    assert refusal(e.LimitRequestLine(10032, 8190), 8190)[:3] == (414, "URI Too Long", "request_uri_too_large")
-    assert "8190 bytes" in refusal(e.LimitRequestLine(10032, 8190), 8190)[3]
+    assert refusal(e.LimitRequestLine(40032, 32768), 32768)[:3] == (414, "URI Too Long", "request_uri_too_large")
+    assert "32768 bytes" in refusal(e.LimitRequestLine(40032, 32768), 32768)[3]
     assert refusal(e.LimitRequestHeaders("too many"))[0] == 431
     assert refusal(e.InvalidRequestMethod("GE\x01T"))[:3] == (400, "Bad Request", "bad_request")
     assert refusal(e.InvalidHTTPVersion("HTTP/9"))[0] == 400
@@ -65,11 +65,11 @@ def test_refusals_map_to_statuses_and_json():
 @pytest.mark.integration
 def test_served_app_answers_what_gunicorn_refuses_with_the_json_error(served_sample):
     base = served_sample.base_url
-    long_query = "q=" + "a" * 10_000
+    long_query = "q=" + "a" * 40_000
     for path in (f"/api/researchers?{long_query}", f"/search?{long_query}"):
         status, headers, body = _raw(base, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         assert status == 414, (path, status, body[:200])
-        assert "8190 bytes" in _json_error(status, headers, body, "request_uri_too_large")["message"]
+        assert "32768 bytes" in _json_error(status, headers, body, "request_uri_too_large")["message"]
     many = b"".join(b"X-H%d: y\r\n" % i for i in range(150))
     status, headers, body = _raw(base, b"GET /api/works HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
     assert status == 431
@@ -77,9 +77,14 @@ def test_served_app_answers_what_gunicorn_refuses_with_the_json_error(served_sam
     status, headers, body = _raw(base, b"GE\x01T /api/works HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status == 400
     _json_error(status, headers, body, "bad_request")
-    # the longest line gunicorn takes still reaches the app, which answers with its own error
-    status, headers, body = _raw(base, f"GET /api/researchers?q={'a' * 7000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    # a 10,000-character query string reaches the app, which answers with its own error
+    status, headers, body = _raw(base, f"GET /api/researchers?q={'a' * 10_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert status == 400 and json.loads(body)["error"]["fields"]["q"]
+    # and so does the longest request the description allows (here 20 KiB), answered 200
+    path = "/api/researchers?" + "&".join(f"{k}=" + "%F0%9F%98%80" * 256 for k in ("q", "topic", "affiliation", "venue"))
+    path += "&cursor=*&size=50&active_since=1900&active_until=2100&has_orcid=false"
+    status, _, body = _raw(base, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert len(path) > 12_000 and status == 200, body[:300]
 
 
 def _app(monkeypatch, tmp_path):
@@ -118,3 +123,27 @@ def test_works_similar_is_no_work_id(monkeypatch, tmp_path):
     for path in ("/api/works/similar-x", "/api/works/2022.acl-long.1", "/api/works/similar-x/similar"):
         allow = web.open(path, method="OPTIONS").headers["Allow"]
         assert {m.strip() for m in allow.split(",")} == {"GET", "HEAD", "OPTIONS"}, path
+
+
+@pytest.mark.unit
+def test_every_request_the_description_allows_fits_in_the_request_line(monkeypatch, tmp_path):
+    """The longest request line of each operation: every argument at its longest, each
+    character 4 bytes of UTF-8, percent-encoded."""
+    from web.serving import MAX_REQUEST_LINE
+
+    web = _app(monkeypatch, tmp_path).test_client()
+    spec = web.get("/api/openapi.json").get_json()
+    longest = {}
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            line = len(f"{method.upper()} {path}? HTTP/1.1")
+            for p in op["parameters"]:
+                schema = p["schema"]
+                value = {"string": 12 * schema.get("maxLength", 10**6), "boolean": 5}.get(schema.get("type"), 20)
+                if "enum" in schema:
+                    value = max(len(str(v)) for v in schema["enum"])
+                line += len(p["name"]) + 2 + value
+            longest[f"{method.upper()} {path}"] = line
+    worst = max(longest, key=longest.get)
+    assert longest[worst] <= MAX_REQUEST_LINE, (worst, longest[worst])
+    assert longest["GET /api/researchers"] > 8190  # gunicorn's own cap would refuse some
