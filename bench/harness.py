@@ -178,6 +178,7 @@ class WebServer:
 
     env: dict[str, str]
     workers: int = 2
+    threads: int = 4
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
     proc: subprocess.Popen | None = None
@@ -189,7 +190,8 @@ class WebServer:
     def start(self, timeout: float = 60) -> "WebServer":
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [*PEERSCOPE_CMD, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
+            [*PEERSCOPE_CMD, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+             "--threads", str(self.threads)],
             env=self.env, cwd=str(ROOT), stdout=log, stderr=log, start_new_session=True)
         if log is not subprocess.DEVNULL:
             log.close()
@@ -211,8 +213,8 @@ class WebServer:
 
 
 @contextmanager
-def served(env: dict[str, str], workers: int = 2, log_path: Path | None = None) -> Iterator[WebServer]:
-    server = WebServer(env, workers=workers, log_path=log_path).start()
+def served(env: dict[str, str], workers: int = 2, log_path: Path | None = None, threads: int = 4) -> Iterator[WebServer]:
+    server = WebServer(env, workers=workers, threads=threads, log_path=log_path).start()
     try:
         yield server
     finally:

@@ -90,7 +90,9 @@ def down() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="Threads per worker process; 1 runs gunicorn's sync worker.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web app with gunicorn (a production WSGI server, never Flask's debug server).
 
     Its workers answer the requests gunicorn refuses itself (request line or headers too
@@ -101,8 +103,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
     click.echo(f"Peerscope is serving at http://{host}:{port}/", err=True)
     sys.argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-                "--worker-class", "web.serving.ThreadWorker",
-                "--threads", "4", "--timeout", "30", "--limit-request-line", str(MAX_REQUEST_LINE),
+                "--worker-class", "web.serving.ThreadWorker" if threads > 1 else "web.serving.SyncWorker",
+                "--threads", str(threads), "--timeout", "30", "--limit-request-line", str(MAX_REQUEST_LINE),
                 "--access-logfile", "-", "web:create_app()"]
     run()
 
