@@ -32,10 +32,20 @@ PROBES = {"probe_works": "/api/works?mode=keyword&size=1", "probe_researchers": 
 
 
 @dataclass(frozen=True)
+class Step:
+    """One HTTP request of a target that is a sequence (e.g. the engine calls behind one app answer)."""
+    method: str
+    path: str
+    body: bytes | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
 class Target:
     kind: str
     path: str
     weight: float = 1.0
+    steps: tuple[Step, ...] = ()  # when given: sent in order on one connection instead of GET path
 
 
 @dataclass
@@ -221,11 +231,18 @@ class _Client:
         self.conn: http.client.HTTPConnection | None = None
 
     def get(self, path: str) -> tuple[int, bytes, float | None]:
+        return self.send("GET", path)
+
+    def send(self, method: str, path: str, body: bytes | None = None,
+             content_type: str | None = None) -> tuple[int, bytes, float | None]:
+        headers = {"Accept": "text/html,application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
         for attempt in (0, 1):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
-                self.conn.request("GET", path, headers={"Accept": "text/html,application/json"})
+                self.conn.request(method, path, body=body, headers=headers)
                 resp = self.conn.getresponse()
                 body = resp.read()
                 if resp.getheader("Connection", "").lower() == "close":
@@ -286,7 +303,13 @@ def run_load(base: str, targets: list[Target], *, duration_s: float, concurrency
                 start = time.monotonic()
                 status, error, value, app_ms = 0, "", None, None
                 try:
-                    status, body, app_ms = client.get(target.path)
+                    if target.steps:
+                        for step in target.steps:  # the sequence fails at its first failing step
+                            status, body, app_ms = client.send(step.method, step.path, step.body, step.content_type)
+                            if not 200 <= status < 300:
+                                break
+                    else:
+                        status, body, app_ms = client.get(target.path)
                     if target.kind.startswith("probe_") and status == 200:
                         value = json.loads(body).get("total")
                 except TimeoutError:
