@@ -33,11 +33,12 @@ def create_app(settings: Settings | None = None, *,
                embed: Callable[[str], list[float]] | None = None) -> Flask:
     """Build the app. `embed` replaces the model-backed query embedder (tests, tools)."""
     from web import api, errors, pages, security  # imported here so `import web` stays cheap
+    from web.jsonio import OrjsonProvider
 
     settings = security.served_settings(settings or load_settings())
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
-    app.json.sort_keys = False
+    app.json = OrjsonProvider(app)  # orjson writes the answers (web/jsonio.py); keys keep their order
     # Bounded waits: a frozen Redis must not hold a web thread (follows, claims, invitations).
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     app.extensions["peerscope"] = Services(
