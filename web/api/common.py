@@ -8,7 +8,7 @@ so web/api/openapi.py can describe it without a hand-kept list.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,6 +49,13 @@ def _check_path(path: dict) -> None:
         raise ValidationError(bad)
 
 
+@lru_cache(maxsize=None)
+def _schema(cls: type[Schema]) -> Schema:
+    """One instance per schema class: building one copies all its fields, which cost more than
+    loading the arguments (marshmallow schemas keep no state between load and dump calls)."""
+    return cls()
+
+
 def endpoint(response: type[Schema], *, args: type[Schema] | None = None,
              body: type[Schema] | None = None, summary: str = "") -> Callable:
     def deco(fn: Callable[..., dict | Page]) -> Callable:
@@ -57,18 +64,18 @@ def endpoint(response: type[Schema], *, args: type[Schema] | None = None,
             _check_path(path)
             kwargs: dict[str, Any] = {}
             if args is not None:
-                kwargs["args"] = args().load(_query_args())
+                kwargs["args"] = _schema(args).load(_query_args())
             if body is not None:
                 data = request.get_json(silent=True)
                 if not isinstance(data, dict):
                     raise ValidationError({"_schema": ["Send a JSON object."]})
-                kwargs["body"] = body().load(data)
+                kwargs["body"] = _schema(body).load(data)
             result = fn(**path, **kwargs)
             if isinstance(result, Page):
                 result = result.as_dict()
             if isinstance(result.get("next"), dict):
                 result = {**result, "next": next_url(result["next"])}
-            return jsonify(response().dump(result))
+            return jsonify(_schema(response).dump(result))
 
         setattr(view, DOC_ATTR, {"response": response, "args": args, "body": body,
                                  "summary": summary or (fn.__doc__ or "").strip().split("\n")[0]})
