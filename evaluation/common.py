@@ -130,3 +130,23 @@ def citation_files(data_dir: Path, citations_file: Path, series: str = "PCDNEJ")
         ids.update(p.strip() for p in line.split(",") if p.strip())
     names = {f"{i.split('-')[0]}.xml" for i in ids if "-" in i and i[0] in series}
     return sorted(n for n in names if (data_dir / "xml" / n).exists())
+
+
+def disjoint_samples(items: Sequence[Any], n: int, samples: int = 2, seed: int = 0) -> list[list[Any]]:
+    """`samples` disjoint samples of `n` items each (fewer when there are not enough items):
+    independent samples of one pool. The first is `deterministic_sample(items, n, seed)`, so
+    figures of a single sample stay comparable; the i-th is drawn from what is left with seed + i."""
+    rest = sorted(items)
+    size = min(n, len(rest) // samples) if samples else 0
+    out = []
+    for i in range(samples):
+        chosen = deterministic_sample(rest, size, seed + i)
+        out.append(chosen)
+        taken = set(chosen)
+        rest = [x for x in rest if x not in taken]
+    return out
+
+
+def format_difference(diff: tuple[float, float]) -> str:
+    """"+0.012 ± 0.008" (a paired difference and its 95 % half-width)."""
+    return f"{diff[0]:+.3f} ± {diff[1]:.3f}"
