@@ -83,23 +83,32 @@ def collaborators_command(cutoff, prefix, n, seed, out) -> None:
 
 @eval_group.command("similar")
 @click.option("--prefix", default=f"eval-{DEFAULT_CUTOFF}-", show_default=True)
-@click.option("--n", "n", type=int, default=300, show_default=True, help="Seed papers per ground truth.")
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Seed papers per ground truth and sample.")
+@click.option("--samples", type=int, default=2, show_default=True, help="Disjoint held-out samples.")
+@click.option("--split", type=click.Choice(["held-out", "tuning"]), default="held-out", show_default=True,
+              help="Score held-out seeds (figures) or the tuning split (choosing weights).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--truth", "truths", multiple=True, type=click.Choice(["volume", "citations"]),
               help="Ground truths to use (default both).")
 @click.option("--out", help="Folder for the JSON results and per-seed lists.")
-def similar_command(prefix, n, seed, truths, out) -> None:
+def similar_command(prefix, n, samples, split, seed, truths, out) -> None:
     """nDCG@10 of keyword (more_like_this), vector (k-NN) and hybrid similar work."""
     from evaluation import similar as S
 
     settings = settings_for(prefix)
     _header(settings)
-    res = S.run(settings, n=n, seed=seed, truths=tuple(truths) or ("volume", "citations"),
-                dump=Path(out) / "similar-runs.jsonl" if out else None)
-    rows = [[truth, m, r["scores"][m]["ndcg@10"], r["scores"][m]["p@10"], f"{r['seeds']}/{r['pool']}"]
-            for truth, r in res.items() for m in S.METHODS]
-    click.echo(format_table(f"Similar work (seed {seed}, own authors excluded)",
-                            ["ground truth", "method", "nDCG@10", "P@10", "seeds/pool"], rows))
+    res = S.run(settings, n=n, seed=seed, truths_=tuple(truths) or ("volume", "citations"), samples=samples,
+                split=split, dump=Path(out) / "similar-runs.jsonl" if out else None)
+    rows = []
+    for truth, r in res.items():
+        for i, sample in enumerate(r["samples"], start=1):
+            sc = sample["scores"]
+            rows += [[truth, i, m, sc[m]["ndcg@10"], sc[m]["p@10"], f"{sample['seeds']}/{r['pool']}"]
+                     for m in S.METHODS]
+            rows.append([truth, i, f"hybrid / {sc['better_single']}", f"{sc['ratio']:.2f}x",
+                         format_difference(sc["vs_better"]), ""])
+    click.echo(format_table(f"Similar work ({split} seeds, seed {seed}, own authors excluded)",
+                            ["ground truth", "sample", "method", "nDCG@10", "P@10", "seeds/pool"], rows))
     _dump(out, "similar", res)
 
 

@@ -1,6 +1,7 @@
 """What the evaluation tasks share: settings, index builds, scrolling, sampling, tables."""
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 import re
@@ -145,6 +146,22 @@ def disjoint_samples(items: Sequence[Any], n: int, samples: int = 2, seed: int =
         taken = set(chosen)
         rest = [x for x in rest if x not in taken]
     return out
+
+
+def in_tuning_split(key: str, share: int = 4) -> bool:
+    """Whether `key` belongs to the tuning split (one key in `share`, by a hash of the key):
+    what tunes a weight is drawn from this split, what reports a figure from the rest."""
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest(), 16) % share == 0
+
+
+def held_out_samples(pool: Sequence[Any], n: int, samples: int = 2, seed: int = 0) -> list[list[Any]]:
+    """Disjoint samples of the keys of `pool` outside the tuning split: what a figure is reported on."""
+    return disjoint_samples([k for k in pool if not in_tuning_split(str(k))], n, samples, seed)
+
+
+def tuning_sample(pool: Sequence[Any], n: int, seed: int = 0) -> list[Any]:
+    """A sample of the keys of `pool` inside the tuning split: what a weight may be chosen on."""
+    return deterministic_sample([k for k in pool if in_tuning_split(str(k))], n, seed)
 
 
 def format_difference(diff: tuple[float, float]) -> str:
