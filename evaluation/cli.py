@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from evaluation.common import build, citation_files, format_table, settings_for, small_workshop_files
+from evaluation.common import (build, citation_files, format_difference, format_table, settings_for,
+                               small_workshop_files)
 
 DEFAULT_CUTOFF = 2022
 
@@ -82,48 +83,66 @@ def collaborators_command(cutoff, prefix, n, seed, out) -> None:
 
 @eval_group.command("similar")
 @click.option("--prefix", default=f"eval-{DEFAULT_CUTOFF}-", show_default=True)
-@click.option("--n", "n", type=int, default=300, show_default=True, help="Seed papers per ground truth.")
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Seed papers per ground truth and sample.")
+@click.option("--samples", type=int, default=2, show_default=True, help="Disjoint held-out samples.")
+@click.option("--split", type=click.Choice(["held-out", "tuning"]), default="held-out", show_default=True,
+              help="Score held-out seeds (figures) or the tuning split (choosing weights).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--truth", "truths", multiple=True, type=click.Choice(["volume", "citations"]),
               help="Ground truths to use (default both).")
 @click.option("--out", help="Folder for the JSON results and per-seed lists.")
-def similar_command(prefix, n, seed, truths, out) -> None:
+def similar_command(prefix, n, samples, split, seed, truths, out) -> None:
     """nDCG@10 of keyword (more_like_this), vector (k-NN) and hybrid similar work."""
     from evaluation import similar as S
 
     settings = settings_for(prefix)
     _header(settings)
-    res = S.run(settings, n=n, seed=seed, truths=tuple(truths) or ("volume", "citations"),
-                dump=Path(out) / "similar-runs.jsonl" if out else None)
-    rows = [[truth, m, r["scores"][m]["ndcg@10"], r["scores"][m]["p@10"], f"{r['seeds']}/{r['pool']}"]
-            for truth, r in res.items() for m in S.METHODS]
-    click.echo(format_table(f"Similar work (seed {seed}, own authors excluded)",
-                            ["ground truth", "method", "nDCG@10", "P@10", "seeds/pool"], rows))
+    res = S.run(settings, n=n, seed=seed, truths_=tuple(truths) or ("volume", "citations"), samples=samples,
+                split=split, dump=Path(out) / "similar-runs.jsonl" if out else None)
+    rows = []
+    for truth, r in res.items():
+        for i, sample in enumerate(r["samples"], start=1):
+            sc = sample["scores"]
+            rows += [[truth, i, m, sc[m]["ndcg@10"], sc[m]["p@10"], f"{sample['seeds']}/{r['pool']}"]
+                     for m in S.METHODS]
+            rows.append([truth, i, f"hybrid / {sc['better_single']}", f"{sc['ratio']:.2f}x",
+                         format_difference(sc["vs_better"]), ""])
+    click.echo(format_table(f"Similar work ({split} seeds, seed {seed}, own authors excluded)",
+                            ["ground truth", "sample", "method", "nDCG@10", "P@10", "seeds/pool"], rows))
     _dump(out, "similar", res)
 
 
 @eval_group.command("names")
 @click.option("--prefix", default=f"eval-{DEFAULT_CUTOFF}-", show_default=True)
-@click.option("--n", "n", type=int, default=300, show_default=True, help="Researchers to sample.")
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Researchers per sample.")
+@click.option("--samples", type=int, default=2, show_default=True, help="Disjoint samples scored in this run.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", help="Folder for the JSON results.")
 @click.option("--show-misses", is_flag=True, help="Print some product misses at rank 1.")
-def names_command(prefix, n, seed, out, show_misses) -> None:
-    """MRR@10 and success@1 of known-item name queries, per query kind."""
+def names_command(prefix, n, samples, seed, out, show_misses) -> None:
+    """MRR@10 and success@1 of known-item name queries, per query kind, on disjoint samples."""
     from evaluation import names as N
 
     settings = settings_for(prefix)
     _header(settings)
-    res = N.run(settings, n=n, seed=seed)
-    rows = []
-    for kind, by_system in res["scores"].items():
-        rows.append([kind, by_system["product"]["n"],
-                     *[by_system[s][m] for s in N.SYSTEMS for m in ("mrr@10", "s@1")]])
-    cols = ["query kind", "n", *[f"{s} {m}" for s in N.SYSTEMS for m in ("MRR@10", "S@1")]]
-    click.echo(format_table(f"Researcher search: known-item name queries ({res['queries']} queries, "
-                            f"{res['people']} researchers indexed, seed {seed})", cols, rows))
-    if show_misses:
-        click.echo("\n".join(res["misses"]))
+    res = N.run(settings, n=n, seed=seed, samples=samples)
+    cols = ["query kind", "n", *[f"{s} {m}" for s in N.SYSTEMS for m in ("MRR@10", "S@1")],
+            "product - better baseline, MRR@10"]
+    for i, sample in enumerate(res["samples"], start=1):
+        rows = [[kind, by["product"]["n"], *[by[s][m] for s in N.SYSTEMS for m in ("mrr@10", "s@1")],
+                 f"{format_difference(by['vs_best'])} ({by['best_baseline']})"]
+                for kind, by in sample["scores"].items()]
+        click.echo(format_table(f"Researcher search, sample {i} of {len(res['samples'])}: known-item name queries "
+                                f"({sample['queries']} queries from {sample['researchers']} researchers, "
+                                f"{res['people']} indexed, seed {seed})", cols, rows))
+        click.echo(f"\ninitials: no ranking by the name alone can reach more than MRR@10 "
+                   f"{sample['initials_ceiling']:.3f} on this sample (every J* Lee is a \"J. Lee\")")
+        lat = sample["latency_ms"]
+        if lat:
+            click.echo(f"product engine time, {lat['n']} queries one at a time: "
+                       f"p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms\n")
+        if show_misses:
+            click.echo("\n".join(sample["misses"]) + "\n")
     _dump(out, "names", res)
 
 

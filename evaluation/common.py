@@ -1,6 +1,7 @@
 """What the evaluation tasks share: settings, index builds, scrolling, sampling, tables."""
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 import re
@@ -130,3 +131,39 @@ def citation_files(data_dir: Path, citations_file: Path, series: str = "PCDNEJ")
         ids.update(p.strip() for p in line.split(",") if p.strip())
     names = {f"{i.split('-')[0]}.xml" for i in ids if "-" in i and i[0] in series}
     return sorted(n for n in names if (data_dir / "xml" / n).exists())
+
+
+def disjoint_samples(items: Sequence[Any], n: int, samples: int = 2, seed: int = 0) -> list[list[Any]]:
+    """`samples` disjoint samples of `n` items each (fewer when there are not enough items):
+    independent samples of one pool. The first is `deterministic_sample(items, n, seed)`, so
+    figures of a single sample stay comparable; the i-th is drawn from what is left with seed + i."""
+    rest = sorted(items)
+    size = min(n, len(rest) // samples) if samples else 0
+    out = []
+    for i in range(samples):
+        chosen = deterministic_sample(rest, size, seed + i)
+        out.append(chosen)
+        taken = set(chosen)
+        rest = [x for x in rest if x not in taken]
+    return out
+
+
+def in_tuning_split(key: str, share: int = 4) -> bool:
+    """Whether `key` belongs to the tuning split (one key in `share`, by a hash of the key):
+    what tunes a weight is drawn from this split, what reports a figure from the rest."""
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest(), 16) % share == 0
+
+
+def held_out_samples(pool: Sequence[Any], n: int, samples: int = 2, seed: int = 0) -> list[list[Any]]:
+    """Disjoint samples of the keys of `pool` outside the tuning split: what a figure is reported on."""
+    return disjoint_samples([k for k in pool if not in_tuning_split(str(k))], n, samples, seed)
+
+
+def tuning_sample(pool: Sequence[Any], n: int, seed: int = 0) -> list[Any]:
+    """A sample of the keys of `pool` inside the tuning split: what a weight may be chosen on."""
+    return deterministic_sample([k for k in pool if in_tuning_split(str(k))], n, seed)
+
+
+def format_difference(diff: tuple[float, float]) -> str:
+    """"+0.012 ± 0.008" (a paired difference and its 95 % half-width)."""
+    return f"{diff[0]:+.3f} ± {diff[1]:.3f}"

@@ -69,3 +69,21 @@ def mean(values: Iterable[float]) -> float:
     """Arithmetic mean; 0.0 for no values."""
     values = list(values)
     return sum(values) / len(values) if values else 0.0
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
+    """Mean of a - b over paired queries and the half-width of its 95 % interval
+    (1.96 standard errors of the mean difference); (0, 0) for fewer than two pairs."""
+    if len(a) != len(b):
+        raise ValueError("paired scores must have the same length")
+    diffs = [x - y for x, y in zip(a, b)]
+    if len(diffs) < 2:
+        return (diffs[0] if diffs else 0.0), 0.0
+    m = sum(diffs) / len(diffs)
+    var = sum((d - m) ** 2 for d in diffs) / (len(diffs) - 1)
+    return m, 1.96 * math.sqrt(var / len(diffs))
+
+
+def ratio(a: float, b: float) -> float:
+    """a / b, or 0.0 when b is 0 (a product's figure over its better single signal)."""
+    return a / b if b else 0.0

@@ -23,6 +23,10 @@ FACETS = {
     "has_orcid": {"terms": {"field": "has_orcid", "size": 2}},
 }
 
+# "J. Lee": people whose citation form is exactly that (first initial J) rank above those
+# with a J elsewhere in their given names ("Kathy J. Lee")
+INITIALS_FORM_BOOST = 5.0
+
 
 def _initials_clause(letters: list[str], words: list[str]) -> dict | None:
     """"S. Hu": an exact citation form, or a (fuzzy) last name whose first name
@@ -31,7 +35,8 @@ def _initials_clause(letters: list[str], words: list[str]) -> dict | None:
         return None
     last = " ".join(words)
     return {"bool": {"should": [
-        {"terms": {"initials": citation_forms(letters, last.lower())}},
+        {"constant_score": {"filter": {"terms": {"initials": citation_forms(letters, last.lower())}},
+                            "boost": INITIALS_FORM_BOOST}},
         {"bool": {"must": [{"match": {"last_name": {"query": last, "fuzziness": "AUTO",
                                                     "prefix_length": 1, "operator": "and"}}}],
                   "filter": [{"prefix": {"first_name": {"value": letters[0]}}}]}},
@@ -46,12 +51,16 @@ def name_query(q: str) -> dict:
     """The relevance part of a researcher search for free text `q`.
 
     Clauses and why:
-    - fuzzy match on name/variants: typos ("Shengdng Hu");
+    - fuzzy match on name/variants, every word, in any order: typos anywhere, the first
+      letters included ("aKnika Kalra", "Shegnding Hu");
     - cross_fields over first/last name: reordered names ("Hu Shengding");
     - name.joined with the tokens in both orders: spacing/hyphen variants
       ("Sheng-ding Hu", "HuShengding");
-    - name.prefix: unfinished words ("Sheng Hu");
+    - name.prefix: unfinished words ("Sheng Hu"); whole words then an unfinished last one
+      ("David Loz");
     - last name + initials ("S. Hu");
+    - any whole word of a name, low boost: a query in which one word names someone never
+      comes back empty;
     - affiliation, topics, recent titles: people by what/where, lower boosts.
     Diacritics are folded by the analyzers on both sides.
     """
@@ -59,7 +68,7 @@ def name_query(q: str) -> dict:
     tokens = name_tokens(q)
     should: list[dict] = [
         {"multi_match": {"query": q, "fields": ["name^4", "variants^3"], "type": "best_fields",
-                         "operator": "and", "fuzziness": "AUTO", "prefix_length": 1,
+                         "operator": "and", "fuzziness": "AUTO", "prefix_length": 0,
                          "max_expansions": 20}},
         {"multi_match": {"query": q, "fields": ["first_name", "last_name"], "type": "cross_fields",
                          "operator": "and", "boost": 3.0}},
@@ -75,6 +84,14 @@ def name_query(q: str) -> dict:
         if len(variant) >= 4:
             should.append({"multi_match": {"query": variant, "fields": ["name.joined^3", "variants.joined^2"],
                                            "fuzziness": 1, "prefix_length": 1}})
+    # an unfinished last word ("David Loz"): the words before it whole, the last one a prefix
+    # (edge n-grams, a term look-up)
+    head, tail = tokens[:-1], tokens[-1:] if tokens else []
+    if head and tail and len(_joined(tail[0])) >= 2:
+        should.append({"dis_max": {"queries": [
+            {"bool": {"must": [{"match": {field: {"query": " ".join(head), "operator": "and"}}},
+                               {"match": {f"{field}.prefix": {"query": tail[0], "operator": "and"}}}],
+                      "boost": boost}} for field, boost in (("name", 2.0), ("variants", 1.5))]}})
     # an unfinished last name ("Shengding H") is a prefix of the joined name: a cheap term range
     if len(forward) >= 4:
         should.append({"dis_max": {"queries": [{"prefix": {"name.joined": {"value": forward.lower(), "boost": 3.0}}},
@@ -83,6 +100,10 @@ def name_query(q: str) -> dict:
     if initials:
         should.append(initials)
     should += [
+        # any whole word of a name: a query with one word mangled beyond repair still finds
+        # the people named by the others ("Kxnqa Kalra" lists the Kalras)
+        {"multi_match": {"query": q, "fields": ["name", "variants"], "type": "best_fields",
+                         "operator": "or", "boost": 0.5}},
         {"match": {"current_affiliation": {"query": q, "operator": "and", "boost": 0.8}}},
         {"match": {"affiliations.name": {"query": q, "operator": "and", "boost": 0.5}}},
         {"match": {"topic_labels": {"query": q, "boost": 0.6}}},

@@ -4,8 +4,8 @@ import random
 import pytest
 
 from domain.names import fold, strip_accents
-from evaluation.common import deterministic_sample
-from evaluation.names import one_edit, queries_for
+from evaluation.common import deterministic_sample, disjoint_samples
+from evaluation.names import one_edit, queries_for, start_edit, transposition
 from evaluation.similar import citation_truth, volume_truth
 
 pytestmark = pytest.mark.unit
@@ -64,6 +64,41 @@ def test_one_edit_changes_one_position_after_the_first_letter():
         out = one_edit("Shengding", rng)
         assert out != "Shengding"
         assert out[0] == "S" and abs(len(out) - len("Shengding")) <= 1
+
+
+def test_start_edits_touch_the_first_two_letters():
+    rng = random.Random(2)
+    for _ in range(50):
+        out = start_edit("Kanika", rng)
+        assert out != "Kanika" and out.endswith("ika") and abs(len(out) - 6) <= 1
+
+
+def test_transposition_swaps_two_different_neighbours():
+    rng = random.Random(3)
+    for _ in range(30):
+        out = transposition("Kalra", rng)
+        assert sorted(out) == sorted("Kalra") and out != "Kalra"
+        assert sum(a != b for a, b in zip(out, "Kalra")) == 2
+    assert transposition("aaaa", rng) is None
+
+
+def test_new_kinds_leave_the_earlier_queries_unchanged():
+    person = {"id": "kanika-kalra", "first_name": "Kanika", "last_name": "Kalra"}
+    qs = queries_for(person)
+    assert qs["typo_start"].endswith(" Kalra") and qs["typo_start"] != "Kanika Kalra"
+    assert qs["transposition"] != "Kanika Kalra"
+    rng = random.Random("0:kanika-kalra")  # the generator of the first kinds, drawn as before
+    assert qs["typo"] == f"{one_edit('Kanika', rng)} Kalra"
+    assert "typo_start" not in queries_for({"id": "bo-li", "first_name": "Bo", "last_name": "Li"})
+
+
+def test_disjoint_samples_share_nothing_and_start_with_the_plain_sample():
+    items = [f"r{i}" for i in range(1000)]
+    a, b = disjoint_samples(items, 50, 2, seed=0)
+    assert len(a) == len(b) == 50 and not set(a) & set(b)
+    assert a == deterministic_sample(items, 50, 0)
+    small = disjoint_samples(items[:30], 50, 2)
+    assert [len(x) for x in small] == [15, 15]
 
 
 def test_deterministic_sample_ignores_input_order():

@@ -48,6 +48,7 @@ def test_name_query_forgives_typos_and_reordering():
     assert fuzzy["fuzziness"] == "AUTO" and fuzzy["operator"] == "and" and "variants^3" in fuzzy["fields"]
     reordered = on_fields(should, "first_name")
     assert reordered["type"] == "cross_fields" and "last_name" in reordered["fields"]
+    assert fuzzy["prefix_length"] == 0  # typos in the first letters too ("aKnika Kalra")
     joined = sorted(c["multi_match"]["query"] for c in should
                     if "name.joined^3" in c.get("multi_match", {}).get("fields", []))
     assert joined == ["HuShengdng", "ShengdngHu"]  # both orders, fuzzy
@@ -60,11 +61,35 @@ def test_name_query_with_initials_requires_last_name_and_agreeing_initials():
     (initials,) = [c["bool"] for c in should if "terms" in str(c.get("bool", {}).get("should", ""))]
     exact, by_last_name = initials["should"]
     # the citation forms the indexer writes for Shengding Hu (lower-cased like the field)
-    assert exact["terms"]["initials"] == [f.lower() for f in citation_initials("Shengding", "Hu")]
+    # the exact citation form decides between a first and a middle initial
+    assert exact["constant_score"]["filter"]["terms"]["initials"] == \
+        [f.lower() for f in citation_initials("Shengding", "Hu")]
+    assert exact["constant_score"]["boost"] == R.INITIALS_FORM_BOOST
     assert by_last_name["bool"]["must"][0]["match"]["last_name"]["query"] == "Hu"
     assert by_last_name["bool"]["filter"] == [{"prefix": {"first_name": {"value": "s"}}}]
     assert initials["minimum_should_match"] == 1
     assert not [c for c in clauses(R.name_query("Shengding Hu")) if "terms" in str(c)]
+
+
+def test_name_query_keeps_any_whole_word_of_a_name_at_a_low_boost():
+    should = clauses(R.name_query("aKnika Kalra"))
+    (anyword,) = [c["multi_match"] for c in should if c.get("multi_match", {}).get("operator") == "or"]
+    assert anyword["fields"] == ["name", "variants"] and anyword["query"] == "aKnika Kalra"
+    assert anyword["boost"] < 1 and "fuzziness" not in anyword  # whole words, below every name clause
+
+
+def _unfinished(q: str) -> list[dict]:
+    return [b["bool"] for c in clauses(R.name_query(q)) if "dis_max" in c
+            for b in c["dis_max"]["queries"] if "bool" in b]
+
+
+def test_name_query_takes_the_last_word_as_unfinished():
+    name, variants = _unfinished("David Loz")
+    whole, started = name["must"]
+    assert whole == {"match": {"name": {"query": "David", "operator": "and"}}}
+    assert started == {"match": {"name.prefix": {"query": "Loz", "operator": "and"}}}
+    assert variants["must"][1]["match"]["variants.prefix"]["query"] == "Loz"
+    assert _unfinished("Loz") == []  # one word: the prefix clause alone
 
 
 def test_name_query_also_matches_affiliation_and_topics_with_lower_boosts():
