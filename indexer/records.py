@@ -72,6 +72,12 @@ class WorkRecordSchema(Schema):
     url = fields.String(required=True, validate=_NonEmpty)
     authors = fields.List(fields.Nested(AuthorSchema), required=True)
     hidden = fields.Boolean(load_default=False)  # removed or retracted upstream
+    # Preprint facts (arXiv): optional, and absent from records of sources that have none.
+    arxiv_id = fields.String(validate=validate.Regexp(r"^(\d{4}\.\d{4,5}|[A-Za-z.\-]+/\d{7})$"))
+    listed = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))  # first listing day
+    categories = fields.List(fields.String(validate=_NonEmpty))
+    category_labels = fields.List(fields.String())
+    comment = fields.String(allow_none=True)
 
     @validates("year")
     def _year_in_range(self, value: int, **_: Any) -> None:
