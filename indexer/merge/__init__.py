@@ -1,0 +1,1 @@
+"""Merging sources: one work with several versions, one person across sources."""
