@@ -105,6 +105,7 @@ class TitleForms:
     prefix: str | None  # the prefix as written
     system_prefix: bool  # "Team at Event:" (a shared-task system paper)
     head_key: str | None  # a short name before the colon ("mHC", "TimeR⁴"), not a system prefix
+    main_key: str | None  # a title of its own before a subtitle ("Named Entity Recognition in Context: ...")
     words: frozenset[str]  # content words of the whole title
     body_words: frozenset[str]
     numbers: frozenset[int]
@@ -128,6 +129,7 @@ def title_forms(title: str) -> TitleForms:
         prefix=prefix,
         system_prefix=system,
         head_key=title_key(prefix) if short_head else None,
+        main_key=title_key(prefix) if prefix and not system and len(content_words(prefix)) >= 4 else None,
         words=all_words,
         body_words=content_words(body) if body else all_words,
         numbers=title_numbers(title),

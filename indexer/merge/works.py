@@ -42,7 +42,7 @@ MIN_SIMILARITY = 0.45  # below this two different titles are never the same pape
 class Signals:
     """What one preprint/published pair has in common."""
 
-    exact: str | None  # "title" | "title without prefix" | None
+    exact: str | None  # "title" | "title without prefix" | "title without subtitle" | None
     similarity: float  # IDF-weighted word overlap of the titles, 0..1
     authors_shared: int
     author_overlap: float  # shared / shorter author list
@@ -62,7 +62,7 @@ class WorkMatch:
 
     preprint_id: str
     published_id: str
-    method: str  # "same title" | "same title without prefix" | "edited title"
+    method: str  # "same title" | "same title without prefix" | "same title without subtitle" | "edited title"
     confidence: float
     evidence: str
     signals: Signals = field(compare=False, repr=False)
@@ -236,7 +236,7 @@ class WorkMatcher:
             forms = title_forms(record["title"])
             i = len(self._works)
             self._works.append(_Published(record, forms))
-            for key in {forms.key, forms.body_key} - {None}:
+            for key in {forms.key, forms.body_key, forms.main_key} - {None}:
                 self._by_key[key].append(i)
             for word in forms.words | forms.body_words:
                 self._df[word] += 1
@@ -270,7 +270,7 @@ class WorkMatcher:
 
     def candidates(self, preprint: Record, forms: TitleForms) -> set[int]:
         found: set[int] = set()
-        for key in {forms.key, forms.body_key} - {None}:
+        for key in {forms.key, forms.body_key, forms.main_key} - {None}:
             found.update(self._by_key.get(key, ()))
         if not self.fuzzy:
             return found
@@ -300,6 +300,8 @@ class WorkMatcher:
         elif {forms.key, forms.body_key} & {p.key, p.body_key} - {None} and not (
                 names_differ and forms.system_prefix and p.system_prefix):
             exact = "title without prefix"
+        elif forms.key == p.main_key or p.key == forms.main_key:
+            exact = "title without subtitle"
         similarity = 1.0 if exact else max(self._similarity(forms.words, p.words),
                                            self._similarity(forms.body_words, p.body_words))
         if similarity < floor:
@@ -336,7 +338,7 @@ class WorkMatcher:
         one_sided = self.use_numbers and s.numbers == "one-sided"
         if s.exact:
             if overlap >= (0.67 if one_sided or s.names_differ else 0.5):
-                return "same title without prefix", round(min(0.99, 0.85 + 0.14 * overlap), 3)
+                return f"same {s.exact}", round(min(0.99, 0.85 + 0.14 * overlap), 3)
             return None
         if not self.fuzzy:
             return None
@@ -364,6 +366,7 @@ class WorkMatcher:
     def evidence(self, method: str, s: Signals) -> str:
         names = ", ".join(s.shared_names[:3]) + (" ..." if len(s.shared_names) > 3 else "")
         title = {"same title": "same title", "same title without prefix": "same title once a prefix is set aside",
+                 "same title without subtitle": "same title once a subtitle is set aside",
                  "edited title": f"titles {round(100 * s.similarity)}% alike"}[method]
         return (f"{title}; {s.authors_shared} shared author{'s' if s.authors_shared != 1 else ''}"
                 f"{': ' + names if names else ''}; preprint {s.years[0]}, published {s.years[1]}")
@@ -382,7 +385,7 @@ class WorkMatcher:
             decision = self.decide(s)
             if decision is not None:
                 out.append((pub, s, *decision))
-        rank = {"same title": 2, "same title without prefix": 1, "edited title": 0}
+        rank = {"same title": 2, "same title without prefix": 1, "same title without subtitle": 1, "edited title": 0}
         out.sort(key=lambda t: (rank[t[2]], t[3], t[1].similarity, t[0].record["id"]), reverse=True)
         return out
 
