@@ -346,6 +346,7 @@ class PeopleLinker:
     TOPIC_MAX = 0.6  # topical similarity to a person's works hardly goes above this
     NAMESAKE_MARGIN = 1.5  # the chosen namesake's co-author evidence against the next one's
     CATCH_ALL = 0.5
+    NAMESAKE_MIN_SHARED = 1
 
     def _z(self, k: int, expected: float | None, loose: bool, cl: bool) -> float:
         z = self.BASE + self.PER_COAUTHOR * min(k, 3)
@@ -381,7 +382,8 @@ class PeopleLinker:
                     s["specific"] *= self.CATCH_ALL
             scored.sort(key=lambda s: (s["specific"], s["confidence"], s["pid"]), reverse=True)
             best, runner = scored[0], scored[1]
-            if best["shared"] and best["specific"] >= self.NAMESAKE_MARGIN * runner["specific"] \
+            if len(best["shared"]) >= self.NAMESAKE_MIN_SHARED \
+                    and best["specific"] >= self.NAMESAKE_MARGIN * runner["specific"] \
                     and best["confidence"] >= self.threshold:
                 return Link(pos, name, best["pid"], "namesake, co-authors", best["confidence"],
                             f"{len(ids)} Anthology researchers have this name; linked to {best['pid']} by "
