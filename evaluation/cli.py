@@ -167,6 +167,51 @@ def works_command(prefix, n, seed, sweep, out) -> None:
     _dump(out, "works", res)
 
 
+@eval_group.command("sources")
+@click.option("--seed", "seeds", type=int, multiple=True, help="Samples to draw (default 0 and 1).")
+@click.option("--share", type=float, default=0.5, show_default=True, help="Share of the listing days per sample.")
+@click.option("--arxiv-dir", type=click.Path(file_okay=False), help="arXiv listings (default: beside the Anthology).")
+@click.option("--out", help="Folder for the JSON results.")
+@click.option("--show-misses", is_flag=True, help="Print wrong merges, missed edited titles and wrong namesake links.")
+def sources_command(seeds, share, arxiv_dir, out, show_misses) -> None:
+    """Work merging and author linking across the Anthology and arXiv, without the engine."""
+    from evaluation import sources as S
+
+    settings = settings_for("eval-sources-")
+    arxiv = Path(arxiv_dir) if arxiv_dir else S.default_arxiv_dir(settings)
+    res = S.run(settings.data_dir, arxiv, seeds=seeds or (0, 1), share=share,
+                log=lambda m: click.echo(m, err=True))
+    for seed, r in ((k, v) for k, v in res.items() if k != "seconds"):
+        t = r["truth"]
+        click.echo(format_table(
+            f"Work merging (seed {seed}: {r['days']} listing days, {r['preprints']} preprints; truth "
+            f"{t['same_title']} same title, {t['edited']} edited, {t['retitled']} retitled, {t['near_twins']} near-twins)",
+            ["matcher", "merges", "precision", "wrong", "unjudged", "recall same title", "recall edited",
+             "recall retitled", "near-twins merged"],
+            [[m, w["merges"], w["precision"], w["wrong"], w["unjudged"], w["recall same_title"], w["recall edited"],
+              w["recall retitled"], w["near-twins merged"]] for m, w in r["works"].items()]))
+        click.echo()
+        groups = ("pairs", "namesakes", "simulated")
+        click.echo(format_table(
+            f"Author linking (seed {seed}: {r['people truth']['mentions']} true mentions, "
+            f"{r['people truth']['namesake works']} Anthology works with namesakes held out)",
+            ["linker", *[f"{g} {m}" for g in groups for m in ("P", "R")], "namesakes P lenient",
+             "catch-all P", "probable namesakes linked by name"],
+            [[name, *[p[g][m] for g in groups for m in ("precision", "recall")], p["namesakes"]["precision lenient"],
+              p["catch-all"]["precision"],
+              f"{p['probable namesakes']['links by name alone']}/{p['probable namesakes']['mentions']}"]
+             for name, p in r["people"].items()]))
+        click.echo()
+        if show_misses:
+            full_w, full_p = r["works"]["full"]["examples"], r["people"]["full"]
+            for label, items in (("wrong merges", full_w.get("wrong", [])),
+                                 ("missed edited or retitled", full_w.get("missed", [])),
+                                 ("wrong namesake links", full_p["namesakes"]["examples"])):
+                click.echo(f"{label}:\n" + "\n".join(f"  {x}" for x in items))
+    click.echo(f"done in {res['seconds']} s", err=True)
+    _dump(out, "sources", res)
+
+
 def eval_commands() -> list:
     return [eval_group]
 
