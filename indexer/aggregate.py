@@ -19,7 +19,10 @@ from domain.names import full_name, initials, variants
 from domain.trust import trust_score
 
 RECENT_TITLES = 10
-MAX_COLLABORATORS = 100  # listed in full detail; collaborator_ids stays complete
+MAX_COLLABORATORS = 100
+# A work with more authors adds no co-author pairs: one arXiv preprint lists 3,303 authors
+# (about 11 million pairs), and such a list says nothing about who works with whom.
+MAX_PAIR_AUTHORS = 1000  # listed in full detail; collaborator_ids stays complete
 _SPACES = re.compile(r"\s+")
 
 
@@ -27,12 +30,19 @@ def _norm(text: str | None) -> str:
     return _SPACES.sub(" ", text or "").strip()
 
 
+MERGED_FIELDS = ("sources", "version_ids", "versions", "field_sources", "merge", "arxiv_id", "categories",
+                 "category_labels")
+
+
 def work_document(record: Mapping[str, Any]) -> dict[str, Any]:
     """The works-index document for one validated work record."""
     authors = [{"id": a["id"], "name": a["name"], "orcid": a.get("orcid"),
-                "affiliation": a.get("affiliation")} for a in record["authors"]]
+                "affiliation": a.get("affiliation"), **({"link": a["link"]} if a.get("link") else {})}
+               for a in record["authors"]]
     abstract = record.get("abstract")
-    return {
+    # Versions and preprint facts, set by the merge stage (indexer/merge) when a build reads them.
+    merged = {k: record[k] for k in MERGED_FIELDS if record.get(k) is not None}
+    return {**merged,
         "id": record["id"],
         "collection_id": record["collection_id"],
         "volume_id": record["volume_id"],
@@ -123,7 +133,7 @@ class Aggregator:
             heapq.heappush(person.recent, (year, wid, title))
             if len(person.recent) > RECENT_TITLES:
                 heapq.heappop(person.recent)
-            for other in slots:
+            for other in slots if len(slots) <= MAX_PAIR_AUTHORS else ():
                 if other != pid:
                     old = person.collab.get(other)
                     if old is None:

@@ -28,9 +28,10 @@ def _settings(prefix: str | None) -> Settings:
 def print_reconciliation(report: dict) -> None:
     for entity in ("works", "researchers"):
         r = report[entity]
-        ok = r["read"] == r["indexed"] + r["rejected"]
+        ok = r["read"] == r["indexed"] + r["rejected"] + r.get("merged", 0)
         extra = f" (skipped by year filter: {r['skipped_by_year']})" if r.get("skipped_by_year") else ""
-        click.echo(f"{entity}: read {r['read']} = indexed {r['indexed']} + rejected {r['rejected']}"
+        folded = f" + merged into their published version {r['merged']}" if r.get("merged") else ""
+        click.echo(f"{entity}: read {r['read']} = indexed {r['indexed']} + rejected {r['rejected']}{folded}"
                    f"{'' if ok else '  MISMATCH'}{extra}")
     if "collections" in report:
         c = report["collections"]
@@ -38,6 +39,11 @@ def print_reconciliation(report: dict) -> None:
     for entity, w in (report.get("written") or {}).items():
         click.echo(f"{entity} written: {w['new or changed']} new or changed, {w['unchanged']} unchanged "
                    f"(kept from the live index), {w['removed']} removed")
+    if report.get("merge"):
+        m = report["merge"]
+        click.echo(f"sources merged: {m['preprints']} preprints, {m['merged']} folded into their published "
+                   f"version, {m['researchers linked to preprints']} researchers linked to preprints, "
+                   f"{m['researchers of their own']} preprint authors of their own")
     if "timings_s" in report:
         click.echo("time per step: " + ", ".join(f"{k} {v} s" for k, v in report["timings_s"].items()))
 
@@ -51,14 +57,19 @@ def make_index_command(corrections: Corrections = no_corrections) -> click.Comma
     @click.option("--year-to", type=int, help="Only papers up to this year (e.g. 2022 for temporal evaluation).")
     @click.option("--files", multiple=True, help="Incremental: re-read these collection files (e.g. 2022.acl.xml).")
     @click.option("--prefix", help="Index prefix (default: PEERSCOPE_INDEX_PREFIX).")
+    @click.option("--sources", "source_names", help="Comma-separated sources to read, e.g. acl,arxiv "
+                  "(default: PEERSCOPE_SOURCES, else every source whose data is present).")
     @click.option("--fresh", is_flag=True, help="Build from empty indexes instead of a copy of the live ones.")
     @click.option("--queue", "use_queue", is_flag=True,
                   help="Enqueue RQ jobs for `peerscope worker`s instead of running here.")
     @click.option("--unlock", is_flag=True, help="Clear a stale reindex lock and exit.")
     @cleanup_option
-    def index_command(sample, year_from, year_to, files, prefix, fresh, use_queue, unlock) -> None:
-        """Build the works and researchers indexes from the ACL Anthology (in-process by default)."""
+    def index_command(sample, year_from, year_to, files, prefix, source_names, fresh, use_queue, unlock) -> None:
+        """Build the works and researchers indexes from the sources present: the ACL Anthology and
+        arXiv listings (in-process by default)."""
         settings = _settings(prefix)
+        if source_names:
+            settings = replace(settings, sources=tuple(n.strip() for n in source_names.split(",") if n.strip()))
         conn = reachable_redis(settings)
         if unlock:
             if conn is None:
@@ -82,10 +93,11 @@ def make_index_command(corrections: Corrections = no_corrections) -> click.Comma
                 if conn is None:
                     click.echo(f"warning: Redis at {settings.redis_url} is not reachable: no lock, "
                                f"rejects kept on disk only", err=True)
-                click.echo(f"indexing {options.describe()} from {settings.data_dir} "
+                click.echo(f"indexing {options.describe()} from "
+                           f"{', '.join(s.name for s in available_sources(settings))} "
                            f"into prefix '{settings.index_prefix}'", err=True)
                 report = run_in_process(settings, options, conn, corrections)
-        except (BuildLocked, FileNotFoundError, RuntimeError) as exc:
+        except (BuildLocked, FileNotFoundError, RuntimeError, ValueError) as exc:
             sys.exit(f"error: {exc}")
         print_reconciliation(report)
         click.echo(f"done in {time.monotonic() - started:.1f} s")

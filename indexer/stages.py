@@ -20,6 +20,7 @@ import numpy as np
 from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator, work_document
+from indexer.merge import ARXIV, MergeResult, merge_sources, source_of
 from domain.text import work_text
 from embeddings import TextEncoder
 from indexer.sources import available_sources
@@ -137,10 +138,42 @@ def work_docs(records, vectors, topics_of, model: TopicModel):
         yield doc
 
 
-def researcher_docs(aggregator: Aggregator, ids, row_of, topics_of, vectors, model: TopicModel, rejects: Rejects):
+def merge_corpus(records: list[dict[str, Any]], known: dict[str, tuple[str, ...]]) -> MergeResult | None:
+    """Works of several sources folded into one per paper, preprint authors resolved
+    (indexer/merge); None when only one source was read, whose records stay as they are."""
+    preprints = [r for r in records if source_of(r) == ARXIV]
+    if not preprints:
+        return None
+    published = [r for r in records if source_of(r) != ARXIV]
+    return merge_sources(published, preprints, known_variants=known)
+
+
+def source_facts(records: list[dict[str, Any]], merged: MergeResult | None) -> dict[str, dict[str, Any]]:
+    """Researcher id -> the fields a merged build adds to their document: the sources of their
+    works, how many are preprints only, and the preprints the linker attached to them."""
+    if merged is None:
+        return {}
+    facts: dict[str, dict[str, Any]] = {}
+    for record in records:
+        sources = record.get("sources") or [source_of(record)]
+        for pid in {a["id"] for a in record["authors"]}:
+            f = facts.setdefault(pid, {"sources": set(), "preprints_count": 0, "linked_works": []})
+            f["sources"].update(sources)
+            f["preprints_count"] += sources == [ARXIV]
+    for pid, links in merged.links.items():
+        if pid in facts:
+            facts[pid]["linked_works"] = [{k: v for k, v in link.items() if k != "as_written"} for link in links]
+    for f in facts.values():
+        f["sources"] = sorted(f["sources"])
+    return facts
+
+
+def researcher_docs(aggregator: Aggregator, ids, row_of, topics_of, vectors, model: TopicModel, rejects: Rejects,
+                    facts: dict[str, dict[str, Any]] | None = None):
     for doc in (aggregator.researcher(pid) for pid in ids) if ids is not None else aggregator.researchers():
         if doc is None:
             continue
+        doc.update((facts or {}).get(doc["id"], {}))
         if not doc["name"].strip():
             rejects.add("researcher", "aggregate", doc["id"], "no name in any of their works")
             continue
@@ -180,6 +213,10 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
     rejects = Rejects(folder)
     stats = spool.read_stats(folder)
     records = load_corpus(folder, rejects)
+    merged = merge_corpus(records, known_variants(settings))
+    if merged is not None:
+        records = merged.records
+        clock.lap("merge sources")
     texts = [work_text(r["title"], r.get("abstract")) for r in records]
     vectors = embedder_for(settings).encode_cached(texts)
     clock.lap("load spool + cached vectors")
@@ -208,7 +245,8 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
                 on_done=progress("writing works", len(records)), diff=diffs["works"])
             researchers_job = pool.submit(
                 bulk_index, client, new["researchers"],
-                owner.researchers(researcher_docs(aggregator, None, row_of, topics_of, vectors, model, rejects)),
+                owner.researchers(researcher_docs(aggregator, None, row_of, topics_of, vectors, model, rejects,
+                                                  source_facts(records, merged))),
                 on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"),
                 on_done=progress("writing researchers", people), diff=diffs["researchers"])
             written = {"works": works_job.result(), "researchers": researchers_job.result()}
@@ -219,12 +257,14 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
     works_read = sum(s["read"] for s in stats)
     report = {
         "works": {"read": works_read, "indexed": indexed["works"], "rejected": rejects.count("work"),
+                  "merged": len(merged.matches) if merged is not None else 0,
                   "skipped_by_year": sum(s["skipped_by_year"] for s in stats)},
         "researchers": {"read": people, "indexed": indexed["researchers"], "rejected": rejects.count("researcher")},
         "written": {name: {"new or changed": written[name], "unchanged": diffs[name].unchanged,
                            "removed": removed[name]} for name in written},
         "collections": {"read": len(stats), "rejected": rejects.count("collection")},
         "topics": len(model),
+        "merge": merged.report if merged is not None else None,
         "rejects": rejects.items,
         "timings_s": clock.laps,
     }

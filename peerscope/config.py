@@ -64,6 +64,8 @@ class Settings:
     redis_url_given: bool = False  # True when the user points at their own Redis
     index_prefix: str = "peerscope-"
     data_dir: Path = REPO_ROOT.parent / "shared" / "data" / "acl-anthology"
+    arxiv_dir: Path = REPO_ROOT.parent / "shared" / "data" / "arxiv-listings"
+    sources: tuple[str, ...] = ()  # the sources a build reads; empty: every source whose data is present
     citations_file: Path = REPO_ROOT.parent / "shared" / "data" / "aan-citations" / "citations.txt"
     cache_dir: Path = Path.home() / ".cache" / "peerscope"
     state_dir: Path = REPO_ROOT / "var"
@@ -133,6 +135,8 @@ def load_settings() -> Settings:
         redis_url_given=bool(redis_given),
         index_prefix=_env("PEERSCOPE_INDEX_PREFIX", d.index_prefix),
         data_dir=Path(_env("PEERSCOPE_DATA_DIR", str(d.data_dir))),
+        arxiv_dir=Path(_env("PEERSCOPE_ARXIV_DIR", str(d.arxiv_dir))),
+        sources=tuple(n.strip() for n in _env("PEERSCOPE_SOURCES", "").split(",") if n.strip()),
         citations_file=Path(_env("PEERSCOPE_CITATIONS_FILE", str(d.citations_file))),
         cache_dir=Path(_env("PEERSCOPE_CACHE_DIR", str(d.cache_dir))),
         state_dir=Path(_env("PEERSCOPE_STATE_DIR", str(d.state_dir))),
