@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import sys
@@ -62,6 +63,7 @@ def record_engine_requests(settings, urls: dict[str, list[str]]) -> dict[str, li
 
     for conn in engine.transport.connection_pool.connections:
         conn.perform_request = recording(conn)
+    logging.getLogger("web.accounts.profile").setLevel(logging.ERROR)  # no accounts store needed here
     web = app.test_client()
     out: dict[str, list[tuple[str, tuple]]] = {}
     for kind, kind_urls in urls.items():
@@ -119,6 +121,8 @@ def measure(app_base: str, engine_base: str, recorded: list[tuple[str, tuple]], 
     out["ratio_runs"] = [round(a / e, 2) for a, e in zip(out["app"]["rps_runs"], out["engine"]["rps_runs"])]
     out["target"] = TARGET_RATIO.get(kind)
     out["app_cpu_ms_per_answer"] = round(statistics.median(app_cpu), 2)
+    answered = [rec for res in runs["app"] for rec in res.records]
+    out["kept_share"] = round(sum(r.answer == "kept" for r in answered) / max(1, len(answered)), 2)
     return out
 
 
@@ -132,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--urls", type=int, default=60, help="URLs per endpoint")
     ap.add_argument("--only", nargs="*", choices=ENDPOINTS)
+    ap.add_argument("--answers-mb", type=float, default=-1,
+                    help="memory for kept answers per worker (web/answers.py; 0: none; -1: the served default)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if not (1 <= args.clients <= 64 and 0 < args.duration <= 60 and 1 <= args.rounds <= 9):
@@ -143,12 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = replace(load_settings(), index_prefix=args.prefix)
     kinds = args.only or list(ENDPOINTS)
     urls = {k: v for k, v in latency.sample_urls(args.prefix, n=args.urls).items() if k in kinds}
-    recorded = record_engine_requests(settings, urls)
+    recorded = record_engine_requests(replace(settings, answer_cache_mb=0), urls)
     print(f"CPU: {vector_features()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
           f"{args.clients} clients, {args.rounds} rounds of {args.duration:g} s per side; "
-          f"gunicorn {args.workers} workers x {args.threads} threads", flush=True)
+          f"gunicorn {args.workers} workers x {args.threads} threads; kept answers {args.answers_mb:g} MB", flush=True)
     env = harness.app_env(args.prefix, None)
     env.pop("PEERSCOPE_REDIS_URL", None)  # the project's own Redis
+    env["PEERSCOPE_ANSWER_CACHE_MB"] = str(args.answers_mb)
     results = {}
     with tempfile.TemporaryDirectory(prefix="peerscope-app-vs-engine-") as tmp, \
             harness.served(env, workers=args.workers, threads=args.threads, log_path=Path(tmp) / "web.log") as web:
@@ -162,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{kind:<18} engine {r['engine']['rps']:>7} /s p95 {r['engine']['p95_ms']:>6} ms "
                   f"({r['engine_requests_per_answer']} requests)  app {r['app']['rps']:>7} /s p95 "
                   f"{r['app']['p95_ms']:>6} ms  ratio {r['ratio']} {r['ratio_runs']} (target {r['target']})  "
-                  f"app CPU {r['app_cpu_ms_per_answer']} ms/answer  "
+                  f"app CPU {r['app_cpu_ms_per_answer']} ms/answer, kept {r['kept_share']:.0%}  "
                   f"errors {r['engine']['errors'] + r['app']['errors']}", flush=True)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     if args.json:

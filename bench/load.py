@@ -57,6 +57,7 @@ class Record:
     error: str = ""
     value: int | None = None  # probes: the total they reported
     server_ms: float | None = None  # the app's own time (Server-Timing), without queueing
+    answer: str | None = None  # the app's X-Answer header: "kept" (from memory) or "fresh" (stored)
 
     @property
     def latency_ms(self) -> float:
@@ -229,6 +230,7 @@ class _Client:
         parts = urlsplit(base)
         self.host, self.port, self.timeout = parts.hostname, parts.port or 80, timeout
         self.conn: http.client.HTTPConnection | None = None
+        self.answer: str | None = None  # X-Answer of the last answer
 
     def get(self, path: str) -> tuple[int, bytes, float | None]:
         return self.send("GET", path)
@@ -245,6 +247,7 @@ class _Client:
                 self.conn.request(method, path, body=body, headers=headers)
                 resp = self.conn.getresponse()
                 body = resp.read()
+                self.answer = resp.getheader("X-Answer")
                 if resp.getheader("Connection", "").lower() == "close":
                     self.close()
                 return resp.status, body, server_ms(resp.getheader("Server-Timing"))
@@ -316,7 +319,8 @@ def run_load(base: str, targets: list[Target], *, duration_s: float, concurrency
                     error = "timeout"
                 except (OSError, http.client.HTTPException, ValueError) as exc:
                     error = type(exc).__name__
-                rec = Record(target.kind, start - t0, time.monotonic() - t0, status, error, value, app_ms)
+                rec = Record(target.kind, start - t0, time.monotonic() - t0, status, error, value, app_ms,
+                             client.answer if status else None)
                 with lock:
                     records.append(rec)
                 if on_record:

@@ -22,6 +22,7 @@ from indexer.stages import (Rejects, embedder_for, enrich, known_variants, read_
 from indexer.topics import TopicModel
 from indexer.write import bulk_index
 from peerscope.config import Settings
+from search import freshness
 from search.client import make_client
 
 
@@ -60,17 +61,19 @@ def update_files(settings: Settings, tasks: list[FileTask], corrections: Correct
     owner = corrections(settings)
     client = make_client(settings, timeout=120)
     changed_rows = [row_of[r["id"]] for r in changed]
-    works_written = bulk_index(
-        client, settings.alias("works"),
-        owner.works(work_docs(changed, vectors[changed_rows], topics_of, model)),
-        on_reject=lambda rid, why: rejects.add("work", "bulk", rid, f"engine refused: {why}"))
-    for wid in gone:
-        client.delete(index=settings.alias("works"), id=wid, ignore=[404])
-    researchers_written = bulk_index(
-        client, settings.alias("researchers"),
-        owner.researchers(researcher_docs(aggregator, sorted(affected), row_of, topics_of, vectors, model, rejects)),
-        on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"))
-    client.indices.refresh(index=f"{settings.alias('works')},{settings.alias('researchers')}")
+    with freshness.changing(settings):  # the live indexes change in place: kept answers go
+        works_written = bulk_index(
+            client, settings.alias("works"),
+            owner.works(work_docs(changed, vectors[changed_rows], topics_of, model)),
+            on_reject=lambda rid, why: rejects.add("work", "bulk", rid, f"engine refused: {why}"))
+        for wid in gone:
+            client.delete(index=settings.alias("works"), id=wid, ignore=[404])
+        researchers_written = bulk_index(
+            client, settings.alias("researchers"),
+            owner.researchers(researcher_docs(aggregator, sorted(affected), row_of, topics_of, vectors, model,
+                                              rejects)),
+            on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"))
+        client.indices.refresh(index=f"{settings.alias('works')},{settings.alias('researchers')}")
     return {
         "works": {"read": sum(s["read"] for s in stats), "indexed": works_written,
                   "rejected": sum(s["rejected"] for s in stats), "removed": len(gone)},

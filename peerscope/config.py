@@ -95,6 +95,8 @@ class Settings:
     api_rate_limit: str = ""  # "<requests>/<seconds>" per client; "": 300/60 in a served app, off elsewhere; "0": off
     max_body_bytes: int = 64 * 1024  # larger request bodies get 413
     dev: bool = False  # a served app may keep the development secret
+    # Answers kept in memory per web process (web/answers.py): -1 = 32 MB in a served app, off elsewhere; 0 = off
+    answer_cache_mb: float = -1
     # The local OpenSearch node (peerscope/node.py).
     node_dir_override: Path | None = None  # None: /var/cache/peerscope/opensearch as root, else cache_dir/opensearch
     opensearch_heap: str = "2g"
@@ -162,6 +164,7 @@ def load_settings() -> Settings:
         api_rate_limit=_env("PEERSCOPE_API_RATE_LIMIT", d.api_rate_limit).strip(),
         max_body_bytes=int(_env("PEERSCOPE_MAX_BODY_BYTES", str(d.max_body_bytes))),
         dev=_truthy(_env("PEERSCOPE_DEV", "0")),
+        answer_cache_mb=float(_env("PEERSCOPE_ANSWER_CACHE_MB", str(d.answer_cache_mb))),
         node_dir_override=Path(node_dir) if (node_dir := _env("PEERSCOPE_NODE_DIR", "")) else None,
         opensearch_heap=_env("PEERSCOPE_OPENSEARCH_HEAP", d.opensearch_heap),
         java_homes=tuple(v for v in (os.environ.get("OPENSEARCH_JAVA_HOME"), os.environ.get("JAVA_HOME")) if v),

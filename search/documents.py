@@ -14,6 +14,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
 
 from peerscope.config import Settings
+from search import freshness
 
 RESEARCHER_SUMMARY = ["id", "name", "current_affiliation", "works_count", "followers_count", "claimed",
                       "open_to_collaborate", "trust.score", "trust.level", "orcid", "first_year", "last_year"]
@@ -40,8 +41,10 @@ def get_many(client: OpenSearch, settings: Settings, kind: str, ids: Sequence[st
 
 
 def update(client: OpenSearch, settings: Settings, kind: str, doc_id: str, partial: Mapping[str, Any]) -> None:
-    """Write `partial` fields into one document (retried on a version conflict)."""
-    client.update(index=settings.alias(kind), id=doc_id, body={"doc": dict(partial)}, retry_on_conflict=3)
+    """Write `partial` fields into one document (retried on a version conflict); answers the
+    web app kept are not given again once it shows (search/freshness.py)."""
+    with freshness.changing(settings):
+        client.update(index=settings.alias(kind), id=doc_id, body={"doc": dict(partial)}, retry_on_conflict=3)
 
 
 def researcher_summary(client: OpenSearch, settings: Settings, researcher_id: str) -> dict | None:

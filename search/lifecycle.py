@@ -16,6 +16,7 @@ from opensearchpy import OpenSearch
 
 import mappings
 from peerscope.config import Settings
+from search import freshness
 
 # While building: no refresh, no replica, and the translog fsynced in the background with
 # fewer flushes (a failed build is deleted and rerun anyway). Measured with
@@ -99,7 +100,8 @@ def swap_aliases(client: OpenSearch, settings: Settings, new: dict[str, str], dr
                 actions.append({"remove": {"index": previous, "alias": alias}})
                 old.append(previous)
         actions.append({"add": {"index": index, "alias": alias}})
-    client.indices.update_aliases(body={"actions": actions})
+    with freshness.changing(settings):  # answers kept from the old indexes are not given again
+        client.indices.update_aliases(body={"actions": actions})
     if drop_old and old:
         client.indices.delete(index=",".join(old), ignore_unavailable=True)
     return old

@@ -55,4 +55,6 @@ def create_app(settings: Settings | None = None, *,
     # accounts: sign-in, claims, following, invitations (blueprint, CSRF, session settings)
     from web.accounts import init_app as init_accounts
     init_accounts(app)
+    from web import answers
+    answers.init_app(app)  # last: kept answers are looked up after the size cap, the rate limit and the session
     return app
