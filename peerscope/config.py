@@ -98,6 +98,13 @@ class Settings:
     opensearch_heap: str = "2g"
     java_homes: tuple[str, ...] = ()  # OPENSEARCH_JAVA_HOME, JAVA_HOME (those set), tried before the system's JVMs
     path: str = "/usr/bin:/bin"  # PATH of the node's process
+    # A local cluster (`peerscope node start --nodes N`, peerscope/cluster.py): each node's heap.
+    cluster_heap: str = "1g"
+
+    @property
+    def opensearch_hosts(self) -> tuple[str, ...]:
+        """The engine's nodes: PEERSCOPE_OPENSEARCH_URL may list several, comma-separated."""
+        return tuple(h.strip().rstrip("/") for h in self.opensearch_url.split(",") if h.strip())
 
     @property
     def node_dir(self) -> Path:
@@ -162,4 +169,5 @@ def load_settings() -> Settings:
         opensearch_heap=_env("PEERSCOPE_OPENSEARCH_HEAP", d.opensearch_heap),
         java_homes=tuple(v for v in (os.environ.get("OPENSEARCH_JAVA_HOME"), os.environ.get("JAVA_HOME")) if v),
         path=_env("PATH", d.path),
+        cluster_heap=_env("PEERSCOPE_CLUSTER_HEAP", d.cluster_heap),
     )
