@@ -69,8 +69,13 @@ def node_paths(settings: Settings) -> NodePaths:
     return NodePaths(settings.node_dir)
 
 
+def _url(settings: Settings) -> str:
+    """The single node's address (a list of several is a cluster: peerscope/cluster.py)."""
+    return settings.opensearch_hosts[0]
+
+
 def _http_port(settings: Settings) -> int:
-    url = urlparse(settings.opensearch_url)
+    url = urlparse(_url(settings))
     if url.hostname not in ("127.0.0.1", "localhost"):
         raise ServiceError(
             f"PEERSCOPE_OPENSEARCH_URL={settings.opensearch_url} is not on this machine; "
@@ -216,7 +221,7 @@ def write_config(paths: NodePaths, home: Path, node_config: dict) -> None:
 
 
 def health(settings: Settings, wait_seconds: float = 0) -> dict | None:
-    url = settings.opensearch_url.rstrip("/") + "/_cluster/health"
+    url = _url(settings) + "/_cluster/health"
     if wait_seconds:
         url += f"?wait_for_status=yellow&timeout={int(wait_seconds)}s"
     try:
@@ -231,7 +236,7 @@ def status(settings: Settings) -> str:
     h = health(settings)
     pid = read_pid(paths.pidfile)
     if h:
-        return f"running: {settings.opensearch_url} status={h.get('status')} (pid {pid or '?'}, log {paths.logfile})"
+        return f"running: {_url(settings)} status={h.get('status')} (pid {pid or '?'}, log {paths.logfile})"
     if pid and pid_alive(pid):
         return f"starting or unhealthy: pid {pid}, log {paths.logfile}"
     return "not running"
@@ -241,7 +246,7 @@ def start(settings: Settings, timeout: float = 180) -> str:
     port = _http_port(settings)
     paths = node_paths(settings)
     if health(settings):
-        return f"already running at {settings.opensearch_url} (log {paths.logfile})"
+        return f"already running at {_url(settings)} (log {paths.logfile})"
     pid = read_pid(paths.pidfile)
     if pid and pid_alive(pid):
         return _wait_healthy(settings, paths, pid, timeout)
@@ -299,7 +304,7 @@ def _wait_healthy(settings: Settings, paths: NodePaths, pid: int | None, timeout
         h = health(settings, wait_seconds=5)
         if h and h.get("status") in ("yellow", "green"):
             pid = read_pid(paths.pidfile) or pid
-            return f"running at {settings.opensearch_url} (pid {pid}, log {paths.logfile})"
+            return f"running at {_url(settings)} (pid {pid}, log {paths.logfile})"
         if pid and not pid_alive(pid):
             break
         time.sleep(1)
