@@ -211,3 +211,59 @@ def test_cluster_ports_follow_the_url_when_it_lists_the_nodes():
         cluster.members(s, 3)
     with pytest.raises(ServiceError, match="127.0.0.1"):
         cluster.members(replace(s, opensearch_url="http://10.0.0.1:9200,http://10.0.0.2:9200"), 2)
+
+
+# ---------------------------------------------------------------- shards and replicas
+
+
+class _Indices:
+    def __init__(self):
+        self.created = {}
+
+    def create(self, index, body):
+        self.created[index] = body
+
+
+class _Cluster:
+    def __init__(self, data_nodes):
+        self.data_nodes = data_nodes
+
+    def health(self, **kwargs):
+        return {"number_of_data_nodes": self.data_nodes}
+
+
+class _Client:
+    def __init__(self, data_nodes):
+        self.indices, self.cluster = _Indices(), _Cluster(data_nodes)
+
+
+@pytest.mark.parametrize("data_nodes, replicas", [(1, 0), (2, 1), (3, 1), (5, 1)])
+def test_one_replica_as_soon_as_a_second_data_node_can_hold_it(data_nodes, replicas):
+    from search import lifecycle
+
+    assert lifecycle.replicas_for(_Client(data_nodes), Settings()) == replicas
+    assert lifecycle.replicas_for(_Client(data_nodes), replace(Settings(), index_replicas=2)) == 2
+
+
+def test_new_indexes_take_shards_and_replicas_from_settings():
+    from search import lifecycle
+
+    c = _Client(3)
+    s = replace(Settings(), index_shards=4)
+    built = c.indices.created[lifecycle.create_index(c, s, "works")]["settings"]["index"]
+    assert built["number_of_shards"] == 4 and built["number_of_replicas"] == 0  # no copies while building
+    served = c.indices.created[lifecycle.create_index(c, s, "researchers", building=False)]["settings"]["index"]
+    assert served["number_of_shards"] == 4 and served["number_of_replicas"] == 1
+    assert lifecycle.serve_settings(1)["index"]["number_of_replicas"] == 1
+    assert lifecycle.serve_settings(0)["index"]["refresh_interval"] == "1s"
+
+
+def test_shards_and_replicas_from_the_environment(monkeypatch):
+    from peerscope.config import load_settings
+
+    assert (load_settings().index_shards, load_settings().index_replicas) == (1, None)
+    monkeypatch.setenv("PEERSCOPE_INDEX_SHARDS", "3")
+    monkeypatch.setenv("PEERSCOPE_INDEX_REPLICAS", "2")
+    assert (load_settings().index_shards, load_settings().index_replicas) == (3, 2)
+    monkeypatch.setenv("PEERSCOPE_INDEX_REPLICAS", "auto")
+    assert load_settings().index_replicas is None
