@@ -32,15 +32,16 @@ from peerscope.proc import ServiceError, pid_alive, read_pid, tail
 CLUSTER_NAME = "peerscope-cluster"
 FIRST_HTTP_PORT = 9211
 TRANSPORT_OFFSET = 100
-# On loopback a node that stops answering is put out of the cluster within about 6 s instead of
-# about 30 (a check every second, 2 s to answer, 3 tries): searches stop being routed to its
-# shard copies, and a frozen cluster manager is replaced as quickly.
+# On loopback a node that stops answering is put out of the cluster within about 5 s instead of
+# about 30 (a check every second, 1 s to answer, 3 tries in a row): searches waiting on its
+# shard copies then go to the other copies, and a frozen cluster manager is replaced as quickly.
+# With 2 s to answer a frozen node left after 8 s, past the web app's 5 s request timeout.
 FAULT_DETECTION = {
     "cluster.fault_detection.follower_check.interval": "1s",
-    "cluster.fault_detection.follower_check.timeout": "2s",
+    "cluster.fault_detection.follower_check.timeout": "1s",
     "cluster.fault_detection.follower_check.retry_count": 3,
     "cluster.fault_detection.leader_check.interval": "1s",
-    "cluster.fault_detection.leader_check.timeout": "2s",
+    "cluster.fault_detection.leader_check.timeout": "1s",
     "cluster.fault_detection.leader_check.retry_count": 3,
 }
 

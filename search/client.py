@@ -49,7 +49,10 @@ class FailFastTransport(Transport):
             result = super().perform_request(method, url, *args, **kwargs)
         except EngineConnectionError:  # includes ConnectionTimeout
             with self._lock:
-                self._down_until = time.monotonic() + FAIL_FAST_S
+                if self._engine_down():
+                    self._down_until = time.monotonic() + FAIL_FAST_S
+                elif probe:
+                    self._down_until = 0.0
                 self._probing = False
             raise
         except BaseException:
@@ -65,6 +68,10 @@ class FailFastTransport(Transport):
             self._down_until = 0.0
             self._probing = False
 
+    def _engine_down(self) -> bool:
+        """After a call failed to reach the engine: is the whole engine away? (One node: yes.)"""
+        return True
+
 
 # ---------------------------------------------------------------- several nodes of one cluster
 
@@ -73,6 +80,7 @@ class FailFastTransport(Transport):
 # share of the calls again.
 NODE_DEAD_S = 5.0
 NODE_DEAD_CUTOFF = 4
+PING_S = 0.5  # a node that timed out is pinged with this bound before it is left out
 # Calls that only read, so that they may be sent to another node after a timeout.
 _READ_ENDPOINTS = ("_search", "_msearch", "_count", "_mget", "_explain", "_field_caps", "_termvectors",
                    "_mtermvectors", "_validate/query", "_search/template", "_msearch/template", "_knn_search")
@@ -176,8 +184,10 @@ class ClusterTransport(Transport):
       `max_retries` times, as the stock transport does; so do 502/503/504 answers.
     - A read (`is_read`) may also go to another node after a timeout. Its time is bounded as a
       whole: the first node gets half of the request timeout when another node is live, the
-      next one the rest. So a frozen node costs a read at most one request timeout, and the
-      node is then left out (ProbingConnectionPool) instead of holding every caller.
+      next one the rest, on another node. So a frozen node costs a read at most one request
+      timeout, and the node is then left out (ProbingConnectionPool) instead of holding every
+      caller; a node that timed out but answers a ping (it was waiting on a frozen node's shard
+      copy) stays in.
     - Writes are not resent after a timeout: they may have been applied.
     - Before a node's first call (and again after it failed), the transport checks that it
       belongs to the same cluster (name and uuid) as the others: a wrong host list, or a node
@@ -216,6 +226,14 @@ class ClusterTransport(Transport):
             if uuid != "_na_":  # a cluster still electing its manager is checked again later
                 self._verified.add(connection)
 
+    @staticmethod
+    def _answers(connection: Any) -> bool:
+        try:
+            connection.perform_request("HEAD", "/", timeout=PING_S)
+            return True
+        except TransportError:
+            return False
+
     def perform_request(self, method: str, url: str, params: Any = None, body: Any = None,
                         timeout: Any = None, ignore: Any = (), headers: Any = None) -> Any:
         if self._misconfigured:
@@ -226,6 +244,7 @@ class ClusterTransport(Transport):
         deadline = time.monotonic() + budget
         pool = self.connection_pool
         error: TransportError | None = None
+        tried: set = set()
         for attempt in range(self.max_retries + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0.01:
@@ -233,6 +252,11 @@ class ClusterTransport(Transport):
             split = read and attempt < self.max_retries and pool.live_count() > 1
             attempt_timeout = remaining / 2 if split else remaining
             connection = pool.get_connection()
+            for _ in range(len(pool.orig_connections)):  # another node than the ones that failed this call
+                if connection not in tried:
+                    break
+                connection = pool.get_connection()
+            tried.add(connection)
             try:
                 self._check_identity(connection, attempt_timeout)
             except EngineMisconfigured:
@@ -254,8 +278,11 @@ class ClusterTransport(Transport):
                     retry = isinstance(e, EngineConnectionError) or e.status_code in self.retry_on_status
                 if not retry:
                     raise
-                pool.mark_dead(connection)
-                self._verified.discard(connection)
+                # A node that timed out may itself be fine, waiting on a shard copy of a node that
+                # is not: only a node that does not answer a ping either is left out.
+                if not isinstance(e, ConnectionTimeout) or not self._answers(connection):
+                    pool.mark_dead(connection)
+                    self._verified.discard(connection)
                 error = e
                 continue
             pool.mark_live(connection)
@@ -270,8 +297,12 @@ class ClusterTransport(Transport):
 
 class FailFastClusterTransport(FailFastTransport, ClusterTransport):
     """Several nodes with the fail-fast cool-down for when every node failed: each node is left
-    out on its own by the pool, and only a call that found no node answering starts the
-    cool-down of the whole engine."""
+    out on its own by the pool, and only a failure that leaves no node live starts the
+    cool-down of the whole engine (a read that timed out on two nodes while a third is live
+    fails alone, instead of failing every call for FAIL_FAST_S)."""
+
+    def _engine_down(self) -> bool:
+        return self.connection_pool.live_count() == 0
 
 
 POOL_SIZE = 8

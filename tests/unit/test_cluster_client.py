@@ -20,7 +20,8 @@ HOSTS = ["http://127.0.0.1:9211", "http://127.0.0.1:9212", "http://127.0.0.1:921
 
 
 class FakeNode(Connection):
-    """A node that answers, refuses, hangs (sleeps past the timeout) or belongs to another cluster."""
+    """A node that answers, refuses, hangs (frozen: nothing answers), waits (its searches hang on
+    another node's shard copy, it answers pings) or belongs to another cluster."""
 
     behaviour: dict[str, str] = {}
     calls: list[tuple[str, str, str, float]] = []
@@ -30,7 +31,7 @@ class FakeNode(Connection):
         FakeNode.calls.append((self.host, method, url, timeout))
         if how == "refuse":
             raise EngineConnectionError("N/A", "refused", None)
-        if how == "hang" and url != "/":
+        if how == "hang" or (how == "wait" and url != "/"):
             time.sleep(min(timeout, 0.05))
             raise ConnectionTimeout("TIMEOUT", "read timed out", None)
         if url == "/":
@@ -120,7 +121,18 @@ def test_a_hanging_node_gets_half_of_a_read_and_the_read_is_answered_elsewhere(n
     answers = [c.transport.perform_request("POST", "/idx/_search", body={})["node"] for _ in range(6)]
     assert HOSTS[0] not in answers
     hung = [x for x in nodes.calls if x[0] == HOSTS[0]]
-    assert len(hung) == 1 and hung[0][3] == pytest.approx(2.0, abs=0.05)  # half of the 4 s
+    assert hung[0][3] == pytest.approx(2.0, abs=0.05)  # half of the 4 s
+    assert [x[1] for x in hung] == ["POST", "HEAD"]  # then a ping, unanswered: left out
+
+
+def test_a_node_waiting_on_another_stays_in(nodes):
+    c = _client(timeout=4.0)
+    for conn in c.transport.connection_pool.orig_connections:
+        c.transport._check_identity(conn, 1)
+    nodes.behaviour[HOSTS[0]] = "wait"
+    answers = [c.transport.perform_request("POST", "/idx/_search", body={})["node"] for _ in range(6)]
+    assert HOSTS[0] not in answers
+    assert c.transport.connection_pool.live_count() == 3  # it answered the ping: not left out
 
 
 def test_a_write_that_timed_out_is_not_resent(nodes):
@@ -267,3 +279,18 @@ def test_shards_and_replicas_from_the_environment(monkeypatch):
     assert (load_settings().index_shards, load_settings().index_replicas) == (3, 2)
     monkeypatch.setenv("PEERSCOPE_INDEX_REPLICAS", "auto")
     assert load_settings().index_replicas is None
+
+
+def test_one_node_failing_does_not_start_the_cool_down_of_the_whole_engine(nodes):
+    c = _client(fail_fast=True, timeout=1.0)
+    for conn in c.transport.connection_pool.orig_connections:
+        c.transport._check_identity(conn, 1)
+    nodes.behaviour[HOSTS[0]] = "hang"
+    nodes.behaviour[HOSTS[1]] = "wait"
+    failed = 0
+    for _ in range(6):
+        try:
+            assert c.transport.perform_request("POST", "/idx/_search", body={})["node"] == HOSTS[2]
+        except ConnectionTimeout:
+            failed += 1
+    assert failed <= 1  # a read that met both hanging nodes first; the calls after it are answered
