@@ -11,8 +11,8 @@ started only after the last file job ended, and the build's reconciliation.
 
 --cold gives each run an empty embedding cache (the exported model is shared), so that the
 embedding, which the file jobs do and which parallelises, is measured; without it the vectors
-come from the cache (a warm build). --kill-one runs two workers and SIGKILLs one with its work
-horse while it runs a file job: the other worker must retry that job by itself (RQ finds it
+come from the cache (a warm build). --kill-one runs two workers and SIGKILLs the first one seen
+running a file job (with its work horse): the other worker must retry that job by itself (RQ finds it
 abandoned once its heartbeat expires) and the build must end with the same counts as the run
 without a kill. The engine is PEERSCOPE_OPENSEARCH_URL (one node or a cluster). Every wait is
 bounded; everything started here is stopped here.
@@ -56,6 +56,7 @@ def run(workers: int, *, sample: int, work_dir: Path, cold: bool, kill_one: bool
     from search import lifecycle
     from search.client import make_client
 
+    work_dir.mkdir(parents=True, exist_ok=True)
     prefix = f"par-{workers}w-{uuid.uuid4().hex[:6]}-"
     out: dict = {"workers": workers, "sample": sample, "prefix": prefix, "cold": cold, "kill_one": kill_one}
     extra = {"PEERSCOPE_STATE_DIR": str(work_dir / f"state-{prefix}")}
@@ -88,11 +89,13 @@ def run(workers: int, *, sample: int, work_dir: Path, cold: bool, kill_one: bool
                 if status in ("finished", "failed", "canceled", "stopped"):
                     break
                 if kill_one and killed is None:
-                    victim = _running_a_file_job(conn, settings.queue_name, prefix, build_id, procs[0].pid)
-                    if victim:
-                        harness.kill_group(procs[0])
-                        killed = {"job": victim, "at_s": round(time.monotonic() - t0, 1)}
-                        log(f"killed worker {procs[0].pid} while it ran {victim}")
+                    for proc in procs:
+                        victim = _running_a_file_job(conn, settings.queue_name, prefix, build_id, proc.pid)
+                        if victim:
+                            harness.kill_group(proc)
+                            killed = {"job": victim, "at_s": round(time.monotonic() - t0, 1)}
+                            log(f"killed worker {proc.pid} while it ran {victim}")
+                            break
                 time.sleep(0.5)
             out["wall_s"] = round(time.monotonic() - t0, 1)
             out["status"] = status
