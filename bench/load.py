@@ -36,6 +36,7 @@ class Target:
     kind: str
     path: str
     weight: float = 1.0
+    body: bytes | None = None  # a JSON body to POST (the request is a GET without one)
 
 
 @dataclass
@@ -220,12 +221,15 @@ class _Client:
         self.host, self.port, self.timeout = parts.hostname, parts.port or 80, timeout
         self.conn: http.client.HTTPConnection | None = None
 
-    def get(self, path: str) -> tuple[int, bytes, float | None]:
+    def get(self, path: str, body: bytes | None = None) -> tuple[int, bytes, float | None]:
+        headers = {"Accept": "text/html,application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         for attempt in (0, 1):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
-                self.conn.request("GET", path, headers={"Accept": "text/html,application/json"})
+                self.conn.request("POST" if body is not None else "GET", path, body=body, headers=headers)
                 resp = self.conn.getresponse()
                 body = resp.read()
                 if resp.getheader("Connection", "").lower() == "close":
@@ -286,7 +290,7 @@ def run_load(base: str, targets: list[Target], *, duration_s: float, concurrency
                 start = time.monotonic()
                 status, error, value, app_ms = 0, "", None, None
                 try:
-                    status, body, app_ms = client.get(target.path)
+                    status, body, app_ms = client.get(target.path, target.body)
                     if target.kind.startswith("probe_") and status == 200:
                         value = json.loads(body).get("total")
                 except TimeoutError:
