@@ -1,7 +1,7 @@
 """How cost grows with the corpus: index size, build time and API latency at 1x, 2x, 4x a base.
 
     python bench/scaling.py [--base-sample 2000] [--factors 1 2 4] [--engines single cluster]
-                            [--duration 10] [--rate 8] [--clients 16] [--json docs/scaling.json]
+                            [--duration 4] [--rounds 3] [--rate 8] [--clients 16] [--json docs/scaling.json]
                             [--plot docs/scaling.png]
 
 The base is a real warm build of `--base-sample` papers (`peerscope index --sample N --fresh`
@@ -24,12 +24,17 @@ each factor:
 - size: documents, primary and total store, and the primary store by Lucene file kind
   (stored fields, which hold `_source` and so the vectors again; the vectors themselves; the
   HNSW graph; terms; doc values), per index;
-- latency: `peerscope serve` (gunicorn, 2 workers x 4 threads) on those indexes, one
-  endpoint at a time, `--clients` keep-alive clients paced to `--rate` requests/s in total
-  for `--duration` seconds after a warm-up, p50/p95 of the app's own time (Server-Timing) and
-  of the client's, for every API endpoint.
-The indexes of a factor are dropped before the next. Prints a table, writes the figures as
-JSON and, with --plot, a PNG. Every wait is bounded; everything started here is stopped here.
+- latency: `peerscope serve` (gunicorn, 2 workers x 4 threads) on an alias prefix of its
+  own, one endpoint at a time, `--clients` keep-alive clients paced to `--rate` requests/s in
+  total for `--duration` seconds after a one-second warm-up, p50/p95 of the app's own time
+  (Server-Timing) and of the client's, for every API endpoint. The corpora of all factors are
+  built first and kept side by side; the aliases are swapped from one factor to the next and
+  the factors are measured in `--rounds` interleaved rounds (in a rotated order), so that the
+  load other work puts on a shared machine falls on every factor alike instead of on whichever
+  ran at a busy moment (the first version, one factor after the other, measured a 2x corpus
+  slower than a 4x one).
+The indexes are dropped at the end. Prints a table, writes the figures as JSON and, with
+--plot, a PNG. Every wait is bounded; everything started here is stopped here.
 """
 from __future__ import annotations
 
@@ -41,12 +46,10 @@ import re
 import signal
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 if not __package__:  # run as `python bench/scaling.py`: this checkout's packages
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -257,27 +260,61 @@ def endpoint_targets(settings, n: int = 80, seed: int = 0) -> dict[str, list[loa
     return out
 
 
-def measure_latency(settings, work_dir: Path, *, clients: int, rate: float, duration_s: float, log=print) -> dict:
-    targets = endpoint_targets(settings)
-    env = harness.app_env(settings.index_prefix, None, settings.opensearch_url)
+def _pct(values: list[float], p: float) -> float | None:
+    values = sorted(v for v in values if v is not None)
+    return round(load.LoadResult.pct(values, p), 1) if values else None
+
+
+def measure_interleaved(engine_settings, built: dict[str, dict[str, str]], work_dir: Path, *, clients: int,
+                        rate: float, duration_s: float, rounds: int, log=print) -> dict[str, dict]:
+    """p50/p95 per factor and endpoint; `built` maps a factor to its physical indexes."""
+    from search import lifecycle
+    from search.client import make_client
+
+    live = replace(engine_settings, index_prefix=engine_settings.index_prefix + "live-")
+    client = make_client(live, timeout=60)
+    factors = list(built)
+    targets = {f: endpoint_targets(replace(engine_settings, index_prefix=built[f]["prefix"])) for f in factors}
+    kinds = list(targets[factors[0]])
+    seen: dict[tuple[str, str], list] = {(f, k): [] for f in factors for k in kinds}
+    errors: dict[tuple[str, str], int] = {(f, k): 0 for f in factors for k in kinds}
+    lifecycle.swap_aliases(client, live, {n: built[factors[0]][n] for n in ("works", "researchers")}, drop_old=False)
+    env = harness.app_env(live.index_prefix, None, live.opensearch_url)
     env.pop("PEERSCOPE_REDIS_URL", None)
-    out = {}
-    with harness.served(env, workers=2, log_path=work_dir / f"web-{settings.index_prefix}.log") as web:
-        every = [t for ts in targets.values() for t in ts]
-        load.run_load(web.base_url, every, duration_s=min(20.0, 2 * duration_s), concurrency=clients, rate=rate)
-        for kind, ts in targets.items():
-            load.run_load(web.base_url, ts, duration_s=2, concurrency=clients, rate=rate)
-            r = load.run_load(web.base_url, ts, duration_s=duration_s, concurrency=clients, rate=rate, timeout=30)
-            ok = [x for x in r.records if x.ok]
-            app = sorted(x.server_ms for x in ok if x.server_ms is not None)
-            cl = sorted(x.latency_ms for x in ok)
-            out[kind] = {"requests": len(r.records), "errors": len(r.errors),
-                         "app_p50_ms": round(load.LoadResult.pct(app, 50), 1) if app else None,
-                         "app_p95_ms": round(load.LoadResult.pct(app, 95), 1) if app else None,
-                         "client_p50_ms": round(load.LoadResult.pct(cl, 50), 1) if cl else None,
-                         "client_p95_ms": round(load.LoadResult.pct(cl, 95), 1) if cl else None}
-            log(f"    {kind:<18} app p50/p95 {out[kind]['app_p50_ms']}/{out[kind]['app_p95_ms']} ms, "
-                f"client p95 {out[kind]['client_p95_ms']} ms, errors {out[kind]['errors']}")
+    with harness.served(env, workers=2, log_path=work_dir / f"web-{live.index_prefix}.log") as web:
+        for r in range(rounds + 1):  # round 0 warms the server and the engine on every factor
+            order = factors[r % len(factors):] + factors[:r % len(factors)]
+            for f in order:
+                lifecycle.swap_aliases(client, live, {n: built[f][n] for n in ("works", "researchers")},
+                                       drop_old=False)
+                if r == 0:
+                    every = [t for ts in targets[f].values() for t in ts]
+                    load.run_load(web.base_url, every, duration_s=max(5.0, duration_s), concurrency=clients,
+                                  rate=rate)
+                    continue
+                for kind in kinds:
+                    ts = targets[f][kind]
+                    load.run_load(web.base_url, ts, duration_s=1, concurrency=clients, rate=rate)
+                    res = load.run_load(web.base_url, ts, duration_s=duration_s, concurrency=clients, rate=rate,
+                                        timeout=30)
+                    seen[(f, kind)] += [x for x in res.records if x.ok]
+                    errors[(f, kind)] += len(res.errors)
+            if r:
+                log(f"    round {r} of {rounds} done ({time.strftime('%H:%M:%S')}, load average "
+                    f"{Path('/proc/loadavg').read_text().split()[0]})")
+    out: dict[str, dict] = {}
+    for f in factors:
+        out[f] = {}
+        for kind in kinds:
+            rs = seen[(f, kind)]
+            out[f][kind] = {"requests": len(rs) + errors[(f, kind)], "errors": errors[(f, kind)],
+                            "app_p50_ms": _pct([x.server_ms for x in rs], 50),
+                            "app_p95_ms": _pct([x.server_ms for x in rs], 95),
+                            "client_p50_ms": _pct([x.latency_ms for x in rs], 50),
+                            "client_p95_ms": _pct([x.latency_ms for x in rs], 95)}
+            x = out[f][kind]
+            log(f"    {f}x {kind:<18} app p50/p95 {x['app_p50_ms']}/{x['app_p95_ms']} ms, client p95 "
+                f"{x['client_p95_ms']} ms, {x['requests']} requests, errors {x['errors']}")
     return out
 
 
@@ -372,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cluster-factors", type=int, nargs="+", default=None,
                     help="factors on the cluster (default: --factors)")
     ap.add_argument("--engines", nargs="+", default=["single", "cluster"], choices=["single", "cluster"])
-    ap.add_argument("--duration", type=float, default=10)
+    ap.add_argument("--duration", type=float, default=4, help="seconds per endpoint, factor and round")
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=float, default=8)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--json", type=Path, default=None)
@@ -401,21 +439,32 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="peerscope-scaling-") as tmp:
         for engine in args.engines:
             results["runs"][engine] = {}
-            for factor in (args.cluster_factors or args.factors) if engine == "cluster" else args.factors:
-                settings = replace(load_settings(), opensearch_url=engine_url(engine),
-                                   index_prefix=f"scale-{engine}-{factor}x-")
-                try:
+            factors = (args.cluster_factors or args.factors) if engine == "cluster" else args.factors
+            engine_settings = replace(load_settings(), opensearch_url=engine_url(engine),
+                                      index_prefix=f"scale-{engine}-")
+            built: dict[str, dict[str, str]] = {}
+            try:
+                for factor in factors:
+                    settings = replace(engine_settings, index_prefix=f"scale-{engine}-{factor}x-")
                     say(f"{engine} {factor}x: building")
                     b = build(settings, copier, factor, log=say)
+                    client = make_client(settings, timeout=60)
+                    built[str(factor)] = {"prefix": settings.index_prefix, **{
+                        n: lifecycle.indexes_behind(client, settings.alias(n))[0] for n in ("works", "researchers")}}
                     say(f"  build {b['engine_build_s']} s ({b['steps_s']}), {b['docs_per_s']} docs/s, "
                         f"sizes {json.dumps(b['size'])}")
-                    lat = measure_latency(settings, Path(tmp), clients=args.clients, rate=args.rate,
-                                          duration_s=args.duration, log=say)
-                    results["runs"][engine][str(factor)] = {"build": b, "latency": lat}
-                finally:
-                    lifecycle.drop_prefix(make_client(settings, timeout=60), settings)
-                if args.json:
-                    args.json.write_text(json.dumps(results, indent=1))
+                    results["runs"][engine][str(factor)] = {"build": b}
+                say(f"{engine}: latency, {args.rounds} interleaved rounds")
+                lat = measure_interleaved(engine_settings, built, Path(tmp), clients=args.clients, rate=args.rate,
+                                          duration_s=args.duration, rounds=args.rounds, log=say)
+                for factor, by_kind in lat.items():
+                    results["runs"][engine][factor]["latency"] = by_kind
+            finally:
+                client = make_client(engine_settings, timeout=60)
+                for factor in factors:
+                    lifecycle.drop_prefix(client, replace(engine_settings, index_prefix=f"scale-{engine}-{factor}x-"))
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=1))
     print(table(results))
     if args.plot:
         plot(results, args.plot)
