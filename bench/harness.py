@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -29,6 +30,21 @@ VENV_BIN = Path(sys.executable).parent
 PEERSCOPE_CMD = [sys.executable, "-c", "import sys; sys.argv[0] = 'peerscope'; from peerscope.cli import main; main()"]
 SECOND_NODE_DIR = "/var/cache/peerscope/os-second"
 SECOND_NODE_URL = "http://127.0.0.1:9201"
+
+
+def cpu_features() -> str:
+    """The CPU and the vector instructions the embedding and the engine can use."""
+    flags, model = set(), platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
+            elif line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    vec = [f for f in ("avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "avx2", "fma") if f in flags]
+    return f"{model or '?'}, {os.cpu_count()} cores visible; vector: {', '.join(vec) or 'none'}"
 
 
 def free_port() -> int:
@@ -329,3 +345,93 @@ class SecondNode:
     def signal(self, sig: int) -> None:
         """SIGSTOP freezes the node (it accepts connections and never answers), SIGCONT thaws it."""
         os.kill(self.pid(), sig)
+
+
+# ---------------------------------------------------------------- the local three-node cluster
+
+
+CLUSTER_HOSTS = ("http://127.0.0.1:9211", "http://127.0.0.1:9212", "http://127.0.0.1:9213")
+
+
+@dataclass
+class LocalCluster:
+    """The local cluster of `peerscope node start --nodes 3` (peerscope/cluster.py), driven
+    through the project's own commands; each node is stopped, started and signalled alone by
+    its own pid file, so the shared single node is never touched."""
+
+    hosts: tuple[str, ...] = CLUSTER_HOSTS
+    heap: str = "1g"
+
+    @property
+    def url(self) -> str:
+        return ",".join(self.hosts)
+
+    @property
+    def size(self) -> int:
+        return len(self.hosts)
+
+    def env(self, **extra: str | None) -> dict[str, str]:
+        return base_env(PEERSCOPE_OPENSEARCH_URL=self.url, PEERSCOPE_CLUSTER_HEAP=self.heap, **extra)
+
+    def get(self, path: str, timeout: float = 5) -> dict | list | None:
+        """The first answer to `path` from a node that answers (a frozen one is waited on for `timeout`)."""
+        for host in self.hosts:
+            status, body, _ = http_get(host + path, timeout=timeout)
+            if status == 200:
+                return json.loads(body)
+        return None
+
+    def health(self, timeout: float = 5) -> dict:
+        return self.get("/_cluster/health", timeout) or {}
+
+    def running(self) -> bool:
+        return self.health().get("number_of_nodes") == self.size
+
+    def wait_green(self, timeout: float = 300, nodes: int | None = None) -> float:
+        """Seconds until the cluster is green with `nodes` (default: all) nodes."""
+        t0 = time.monotonic()
+        want = nodes or self.size
+        wait_for(lambda: (h := self.health()).get("status") == "green" and h.get("number_of_nodes") == want,
+                 timeout, interval=0.5, what=f"a green cluster of {want} nodes")
+        return time.monotonic() - t0
+
+    def start(self, only: int | None = None, timeout: float = 300) -> float:
+        """Start every node that is not running (or node `only`); seconds until all are in the cluster."""
+        t0 = time.monotonic()
+        args = ["node", "start", "--nodes", str(self.size), "--timeout", str(int(timeout))]
+        peerscope(args + (["--only", str(only)] if only else []), self.env(), timeout=timeout + 90)
+        return time.monotonic() - t0
+
+    def stop(self, only: int | None = None) -> float:
+        t0 = time.monotonic()
+        peerscope(["node", "stop", "--nodes", str(self.size)] + (["--only", str(only)] if only else []),
+                  self.env(), timeout=120)
+        return time.monotonic() - t0
+
+    def node_name(self, number: int) -> str:
+        return f"peerscope-node-{number}"
+
+    def number_of(self, node_name: str) -> int:
+        return int(node_name.rsplit("-", 1)[1])
+
+    def pid(self, number: int) -> int:
+        from peerscope import cluster
+        from peerscope.config import load_settings
+
+        settings = load_settings()
+        member = next(m for m in cluster.members(settings) if m.number == number)
+        pid = member.pid()
+        if not pid or cluster.cluster_root(settings) not in member.paths.pidfile.parents:
+            raise RuntimeError(f"node {number} of the cluster is not running")
+        return pid
+
+    def signal(self, number: int, sig: int) -> None:
+        """SIGSTOP freezes node `number` (it accepts connections and never answers), SIGCONT thaws it."""
+        os.kill(self.pid(number), sig)
+
+    def shards(self, pattern: str) -> list[dict]:
+        return self.get(f"/_cat/shards/{pattern}?format=json&h=index,shard,prirep,state,node") or []
+
+    def cluster_manager(self) -> str | None:
+        rows = self.get("/_cat/nodes?format=json&h=name,cluster_manager") or []
+        return next((r["name"] for r in rows if r.get("cluster_manager") == "*"), None)

@@ -48,14 +48,15 @@ def _typo(name: str, rnd: random.Random) -> str:
     return " ".join(words)
 
 
-def sample_urls(prefix: str, n: int = 120, seed: int = 0) -> dict[str, list[str]]:
-    """Per endpoint, n URLs built from a random sample of the indexed works and people."""
+def sample_urls(prefix: str, n: int = 120, seed: int = 0, settings=None) -> dict[str, list[str]]:
+    """Per endpoint, n URLs built from a random sample of the indexed works and people (on the
+    engine of `settings`, by default the environment's)."""
     from dataclasses import replace
 
     from peerscope.config import load_settings
     from search.client import make_client
 
-    settings = replace(load_settings(), index_prefix=prefix)
+    settings = replace(settings or load_settings(), index_prefix=prefix)
     client = make_client(settings, timeout=60)
     rnd = random.Random(seed)
     works = client.search(index=settings.alias("works"), body={

@@ -46,6 +46,7 @@ class Target:
     path: str
     weight: float = 1.0
     steps: tuple[Step, ...] = ()  # when given: sent in order on one connection instead of GET path
+    body: bytes | None = None  # a JSON body to POST (the request is a GET without one)
 
 
 @dataclass
@@ -311,6 +312,8 @@ def run_load(base: str, targets: list[Target], *, duration_s: float, concurrency
                             status, body, app_ms = client.send(step.method, step.path, step.body, step.content_type)
                             if not 200 <= status < 300:
                                 break
+                    elif target.body is not None:
+                        status, body, app_ms = client.send("POST", target.path, target.body, "application/json")
                     else:
                         status, body, app_ms = client.get(target.path)
                     if target.kind.startswith("probe_") and status == 200:

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from peerscope import node, redis_server
+from peerscope import cluster, node, redis_server
 from peerscope.config import load_settings
 from peerscope.proc import ServiceError
 
@@ -28,23 +28,47 @@ def main() -> None:
 
 @main.group("node")
 def node_group() -> None:
-    """The local single-node OpenSearch (fetched from Maven Central, run on 127.0.0.1)."""
+    """The local OpenSearch: one node, or a cluster of several with --nodes (on 127.0.0.1,
+    from Maven Central artifacts)."""
+
+
+def _node_count(nodes: int | None) -> int:
+    """--nodes, else as many nodes as PEERSCOPE_OPENSEARCH_URL lists."""
+    return nodes if nodes is not None else max(1, len(load_settings().opensearch_hosts))
+
+
+_nodes_option = click.option("--nodes", type=int, default=None,
+                             help="Nodes of a local cluster (default: as many as PEERSCOPE_OPENSEARCH_URL lists; "
+                                  "1 is the single node).")
+_only_option = click.option("--only", type=int, default=None, help="Only this node of the cluster (1, 2, ...).")
 
 
 @node_group.command("start")
 @click.option("--timeout", default=180, show_default=True, help="Seconds to wait for yellow health.")
-def node_start(timeout: int) -> None:
-    _run(node.start, load_settings(), timeout=timeout)
+@_nodes_option
+@_only_option
+def node_start(timeout: int, nodes: int | None, only: int | None) -> None:
+    count = _node_count(nodes)
+    if count > 1:
+        _run(cluster.start, load_settings(), count, timeout=timeout, only=only)
+    else:
+        _run(node.start, load_settings(), timeout=timeout)
 
 
 @node_group.command("stop")
-def node_stop() -> None:
-    _run(node.stop, load_settings())
+@_nodes_option
+@_only_option
+def node_stop(nodes: int | None, only: int | None) -> None:
+    if _node_count(nodes) > 1:
+        _run(cluster.stop, load_settings(), only=only)
+    else:
+        _run(node.stop, load_settings())
 
 
 @node_group.command("status")
-def node_status() -> None:
-    _run(node.status, load_settings())
+@_nodes_option
+def node_status(nodes: int | None) -> None:
+    _run(cluster.status if _node_count(nodes) > 1 else node.status, load_settings())
 
 
 @main.group("redis")
@@ -72,14 +96,18 @@ def up() -> None:
     """Start Redis and the OpenSearch node (idempotent)."""
     settings = load_settings()
     _run(lambda: "redis: " + redis_server.start(settings))
-    _run(lambda: "opensearch: " + node.start(settings))
+    if len(settings.opensearch_hosts) > 1:
+        _run(lambda: "opensearch: " + cluster.start(settings, len(settings.opensearch_hosts)))
+    else:
+        _run(lambda: "opensearch: " + node.start(settings))
 
 
 @main.command("down")
 def down() -> None:
     """Stop what `up` started."""
     settings = load_settings()
-    _run(lambda: "opensearch: " + node.stop(settings))
+    engine = cluster if len(settings.opensearch_hosts) > 1 else node
+    _run(lambda: "opensearch: " + engine.stop(settings))
     if not settings.redis_url_given:
         _run(lambda: "redis: " + redis_server.stop(settings))
 
@@ -109,16 +137,26 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     run()
 
 
+# A job whose worker died (killed, machine lost) is found by another worker's maintenance once
+# its heartbeat expired (RQ: 90 s) and retried; the scheduler each worker may run puts the retry
+# back on the queue. Maintenance every minute and a blocking wait of 75 s (RQ's defaults: 10 min
+# and 405 s) bound that to about three minutes instead of up to seventeen.
+WORKER_TTL_S = 90
+WORKER_MAINTENANCE_S = 60
+
+
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run an RQ worker on the project's queue."""
+    """Run an RQ worker on the project's queue (any number of them, on any machine that shares
+    Redis and the data and spool paths)."""
     from redis import Redis
     from rq import Queue, Worker
 
     settings = load_settings()
     conn = Redis.from_url(settings.redis_url)
-    Worker([Queue(settings.queue_name, connection=conn)], connection=conn).work(burst=burst)
+    Worker([Queue(settings.queue_name, connection=conn)], connection=conn, worker_ttl=WORKER_TTL_S,
+           maintenance_interval=WORKER_MAINTENANCE_S).work(burst=burst, with_scheduler=True)
 
 
 def _register_feature_commands() -> None:

@@ -102,6 +102,17 @@ class Settings:
     opensearch_heap: str = "2g"
     java_homes: tuple[str, ...] = ()  # OPENSEARCH_JAVA_HOME, JAVA_HOME (those set), tried before the system's JVMs
     path: str = "/usr/bin:/bin"  # PATH of the node's process
+    # A local cluster (`peerscope node start --nodes N`, peerscope/cluster.py): each node's heap.
+    cluster_heap: str = "1g"
+    # Shards and replicas of every new index (search/lifecycle.py). One shard holds today's
+    # corpus on one node; replicas None: 1 when the engine has two or more data nodes, else 0.
+    index_shards: int = 1
+    index_replicas: int | None = None
+
+    @property
+    def opensearch_hosts(self) -> tuple[str, ...]:
+        """The engine's nodes: PEERSCOPE_OPENSEARCH_URL may list several, comma-separated."""
+        return tuple(h.strip().rstrip("/") for h in self.opensearch_url.split(",") if h.strip())
 
     @property
     def node_dir(self) -> Path:
@@ -169,4 +180,7 @@ def load_settings() -> Settings:
         opensearch_heap=_env("PEERSCOPE_OPENSEARCH_HEAP", d.opensearch_heap),
         java_homes=tuple(v for v in (os.environ.get("OPENSEARCH_JAVA_HOME"), os.environ.get("JAVA_HOME")) if v),
         path=_env("PATH", d.path),
+        cluster_heap=_env("PEERSCOPE_CLUSTER_HEAP", d.cluster_heap),
+        index_shards=int(_env("PEERSCOPE_INDEX_SHARDS", str(d.index_shards))),
+        index_replicas=None if (r := _env("PEERSCOPE_INDEX_REPLICAS", "auto").strip().lower()) == "auto" else int(r),
     )

@@ -69,8 +69,13 @@ def node_paths(settings: Settings) -> NodePaths:
     return NodePaths(settings.node_dir)
 
 
+def _url(settings: Settings) -> str:
+    """The single node's address (a list of several is a cluster: peerscope/cluster.py)."""
+    return settings.opensearch_hosts[0]
+
+
 def _http_port(settings: Settings) -> int:
-    url = urlparse(settings.opensearch_url)
+    url = urlparse(_url(settings))
     if url.hostname not in ("127.0.0.1", "localhost"):
         raise ServiceError(
             f"PEERSCOPE_OPENSEARCH_URL={settings.opensearch_url} is not on this machine; "
@@ -187,33 +192,36 @@ def _ensure_user() -> pwd.struct_passwd | None:
         return pwd.getpwnam(NODE_USER)
 
 
-def _write_config(paths: NodePaths, port: int) -> None:
+def single_node_config(paths: NodePaths, port: int) -> dict:
+    return {
+        "cluster.name": "peerscope-local",
+        "node.name": "peerscope-local",
+        "network.host": "127.0.0.1",
+        "http.port": port,
+        "transport.port": port + 100,
+        "discovery.type": "single-node",
+        "path.data": str(paths.data),
+        "path.logs": str(paths.logs),
+        "action.destructive_requires_name": False,
+    }
+
+
+def write_config(paths: NodePaths, home: Path, node_config: dict) -> None:
+    """The node's config folder: `node_config` as opensearch.yml, the home's JVM and log settings."""
     paths.conf.mkdir(parents=True, exist_ok=True)
-    shutil.copy(paths.home / "config" / "log4j2.properties", paths.conf / "log4j2.properties")
+    shutil.copy(home / "config" / "log4j2.properties", paths.conf / "log4j2.properties")
     # The stock jvm.options write GC logs and heap dumps relative to the (read-only) home.
-    jvm = (paths.home / "config" / "jvm.options").read_text()
+    jvm = (home / "config" / "jvm.options").read_text()
     jvm = jvm.replace("file=logs/", f"file={paths.logs}/").replace("=logs/", f"={paths.logs}/")
     jvm = jvm.replace("HeapDumpPath=data", f"HeapDumpPath={paths.data}")
     (paths.conf / "jvm.options").write_text(jvm)
     (paths.conf / "jvm.options.d").mkdir(exist_ok=True)
-    (paths.conf / "opensearch.yml").write_text(
-        "\n".join([
-            "cluster.name: peerscope-local",
-            "node.name: peerscope-local",
-            "network.host: 127.0.0.1",
-            f"http.port: {port}",
-            f"transport.port: {port + 100}",
-            "discovery.type: single-node",
-            f"path.data: {paths.data}",
-            f"path.logs: {paths.logs}",
-            "action.destructive_requires_name: false",
-            "",
-        ])
-    )
+    # JSON scalars and lists are YAML too
+    (paths.conf / "opensearch.yml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in node_config.items()))
 
 
 def health(settings: Settings, wait_seconds: float = 0) -> dict | None:
-    url = settings.opensearch_url.rstrip("/") + "/_cluster/health"
+    url = _url(settings) + "/_cluster/health"
     if wait_seconds:
         url += f"?wait_for_status=yellow&timeout={int(wait_seconds)}s"
     try:
@@ -228,7 +236,7 @@ def status(settings: Settings) -> str:
     h = health(settings)
     pid = read_pid(paths.pidfile)
     if h:
-        return f"running: {settings.opensearch_url} status={h.get('status')} (pid {pid or '?'}, log {paths.logfile})"
+        return f"running: {_url(settings)} status={h.get('status')} (pid {pid or '?'}, log {paths.logfile})"
     if pid and pid_alive(pid):
         return f"starting or unhealthy: pid {pid}, log {paths.logfile}"
     return "not running"
@@ -238,7 +246,7 @@ def start(settings: Settings, timeout: float = 180) -> str:
     port = _http_port(settings)
     paths = node_paths(settings)
     if health(settings):
-        return f"already running at {settings.opensearch_url} (log {paths.logfile})"
+        return f"already running at {_url(settings)} (log {paths.logfile})"
     pid = read_pid(paths.pidfile)
     if pid and pid_alive(pid):
         return _wait_healthy(settings, paths, pid, timeout)
@@ -246,8 +254,15 @@ def start(settings: Settings, timeout: float = 180) -> str:
     java = Path(json.loads((paths.home / ".assembled").read_text())["java"])
     if _java_major(java) is None:
         java = find_java(settings)
+    write_config(paths, paths.home, single_node_config(paths, port))
+    pid = launch(settings, paths, paths.home, java, settings.opensearch_heap)
+    return _wait_healthy(settings, paths, pid, timeout)
+
+
+def launch(settings: Settings, paths: NodePaths, home: Path, java: Path, heap: str) -> int | None:
+    """Start the node configured in `paths.conf` from `home` as a daemon (as the unprivileged
+    user when run as root); returns its pid once it wrote one."""
     user = _ensure_user()
-    _write_config(paths, port)
     for d in (paths.data, paths.logs):
         d.mkdir(parents=True, exist_ok=True)
     paths.pidfile.unlink(missing_ok=True)
@@ -256,7 +271,6 @@ def start(settings: Settings, timeout: float = 180) -> str:
             subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(d)] if d != paths.root
                            else ["chown", f"{user.pw_uid}:{user.pw_gid}", str(d)], check=True)
         paths.root.parent.chmod(0o755)
-    heap = settings.opensearch_heap
     env = {
         "PATH": settings.path,
         "OPENSEARCH_JAVA_HOME": str(java),
@@ -264,13 +278,13 @@ def start(settings: Settings, timeout: float = 180) -> str:
         "OPENSEARCH_PATH_CONF": str(paths.conf),
         "OPENSEARCH_JAVA_OPTS": f"-Xms{heap} -Xmx{heap}",
     }
-    cmd = [str(paths.home / "bin" / "opensearch"), "-d", "-p", str(paths.pidfile)]
+    cmd = [str(home / "bin" / "opensearch"), "-d", "-p", str(paths.pidfile)]
     if user:
         cmd = ["runuser", "-u", NODE_USER, "--"] + cmd
     # The daemonised node keeps its stdout open: send it to a file, not a pipe we would wait on.
     launch_log = paths.logs / "launch.out"
     with open(launch_log, "wb") as out:
-        proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(paths.home))
+        proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(home))
     if proc.returncode != 0:
         raise ServiceError(
             f"OpenSearch failed to start (Java {java}):\n{tail(launch_log, 15)}\n"
@@ -279,9 +293,9 @@ def start(settings: Settings, timeout: float = 180) -> str:
     for _ in range(50):
         pid = read_pid(paths.pidfile)
         if pid:
-            break
+            return pid
         time.sleep(0.2)
-    return _wait_healthy(settings, paths, pid, timeout)
+    return None
 
 
 def _wait_healthy(settings: Settings, paths: NodePaths, pid: int | None, timeout: float) -> str:
@@ -290,7 +304,7 @@ def _wait_healthy(settings: Settings, paths: NodePaths, pid: int | None, timeout
         h = health(settings, wait_seconds=5)
         if h and h.get("status") in ("yellow", "green"):
             pid = read_pid(paths.pidfile) or pid
-            return f"running at {settings.opensearch_url} (pid {pid}, log {paths.logfile})"
+            return f"running at {_url(settings)} (pid {pid}, log {paths.logfile})"
         if pid and not pid_alive(pid):
             break
         time.sleep(1)

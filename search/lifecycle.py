@@ -4,9 +4,14 @@ Physical name: `{prefix}{alias}-v{N}-{stamp}`. Code reads and writes the alias
 `{prefix}{alias}` only. A rebuild creates a new index with refresh off and no
 replicas, bulk-loads it, restores the settings, swaps the alias in one
 `update_aliases` call, then drops the previous index (warehouse's pattern).
+
+Shards and replicas come from Settings (`index_shards`, `index_replicas`); by default one
+shard, and one replica as soon as the engine has a second data node to hold it
+(`replicas_for`), so that on a cluster every served index survives the loss of a node.
 """
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -18,14 +23,33 @@ import mappings
 from peerscope.config import Settings
 from search import freshness
 
+log = logging.getLogger(__name__)
+
 # While building: no refresh, no replica, and the translog fsynced in the background with
 # fewer flushes (a failed build is deleted and rerun anyway). Measured with
 # bench/bulk_write.py: the async translog alone writes about 12 % more documents per second.
 BUILD_SETTINGS = {"index": {"refresh_interval": "-1", "number_of_replicas": 0,
                             "translog.durability": "async", "translog.flush_threshold_size": "1gb"}}
-# None resets a setting to the engine's default
+# None resets a setting to the engine's default; the replicas are set by `serve_settings`
 SERVE_SETTINGS = {"index": {"refresh_interval": "1s", "number_of_replicas": 0,
                             "translog.durability": "request", "translog.flush_threshold_size": None}}
+# How long a finished build waits for its replicas before the alias swap (then it swaps anyway:
+# the primaries serve, the replicas follow).
+REPLICAS_WAIT_S = 120
+
+
+def replicas_for(client: OpenSearch, settings: Settings) -> int:
+    """Replicas of a served index: `settings.index_replicas`, else 1 when the engine has two or
+    more data nodes (a copy of every shard on another node), else 0 (one node has nowhere to
+    put a copy, and the index would stay yellow)."""
+    if settings.index_replicas is not None:
+        return settings.index_replicas
+    data_nodes = client.cluster.health(request_timeout=30)["number_of_data_nodes"]
+    return min(1, max(0, data_nodes - 1))
+
+
+def serve_settings(replicas: int) -> dict:
+    return {"index": {**SERVE_SETTINGS["index"], "number_of_replicas": replicas}}
 
 
 def physical_name(settings: Settings, name: str, version: int, stamp: str | None = None) -> str:
@@ -37,8 +61,12 @@ def create_index(client: OpenSearch, settings: Settings, name: str, building: bo
     """Create a new physical index for `name` from its latest mapping; returns its name."""
     version = mappings.latest_version(name)
     body = mappings.load(name, settings.embedding_dims, version)
+    index_settings = body["settings"].setdefault("index", {})
+    index_settings["number_of_shards"] = settings.index_shards
     if building:
-        body["settings"].setdefault("index", {}).update(BUILD_SETTINGS["index"])
+        index_settings.update(BUILD_SETTINGS["index"])
+    else:
+        index_settings["number_of_replicas"] = replicas_for(client, settings)
     index = physical_name(settings, name, version)
     client.indices.create(index=index, body=body)
     return index
@@ -46,10 +74,14 @@ def create_index(client: OpenSearch, settings: Settings, name: str, building: bo
 
 def reusable_index(client: OpenSearch, settings: Settings, name: str) -> str | None:
     """The live physical index of `name` if a rebuild may start from a copy of it: the only
-    index behind the alias, of the latest mapping version, with the same `_meta`."""
+    index behind the alias, of the latest mapping version, with the same `_meta` and as many
+    shards as new indexes get (a copy keeps its source's shards)."""
     live = indexes_behind(client, settings.alias(name))
     version = mappings.latest_version(name)
     if len(live) != 1 or not live[0].startswith(f"{settings.alias(name)}-v{version}-"):
+        return None
+    shards = client.indices.get_settings(index=live[0], name="index.number_of_shards", flat_settings=True)
+    if int(shards[live[0]]["settings"]["index.number_of_shards"]) != settings.index_shards:
         return None
     meta = client.indices.get_mapping(index=live[0])[live[0]]["mappings"].get("_meta")
     return live[0] if meta == mappings.load(name, settings.embedding_dims, version)["mappings"]["_meta"] else None
@@ -107,15 +139,23 @@ def swap_aliases(client: OpenSearch, settings: Settings, new: dict[str, str], dr
     return old
 
 
-def finish_build(client: OpenSearch, index: str) -> None:
-    """Merge a freshly built index into one segment, restore serving settings and make its
-    documents visible. One segment: fuzzy and prefix name queries expand their terms once
-    instead of once per segment, and k-NN walks one graph (researcher search p95 at 40
-    req/s: 96.8 ms on 4 segments, 46.6 ms on one, bench/latency.py). A copy of an already
-    merged index with nothing changed merges nothing."""
+def finish_build(client: OpenSearch, index: str, replicas: int = 0) -> None:
+    """Merge a freshly built index into one segment, restore serving settings (with `replicas`)
+    and make its documents visible. One segment: fuzzy and prefix name queries expand their
+    terms once instead of once per segment, and k-NN walks one graph (researcher search p95 at
+    40 req/s: 96.8 ms on 4 segments, 46.6 ms on one, bench/latency.py). A copy of an already
+    merged index with nothing changed merges nothing. Replicas are added after the merge, so
+    they are copied as the merged segment rather than built and merged again."""
     client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=3600)
-    client.indices.put_settings(index=index, body=SERVE_SETTINGS)
+    client.indices.put_settings(index=index, body=serve_settings(replicas))
     client.indices.refresh(index=index)
+
+
+def wait_for_replicas(client: OpenSearch, indexes: list[str], timeout_s: float = REPLICAS_WAIT_S) -> bool:
+    """Wait (bounded) until every copy of `indexes` is allocated and started; False if not in time."""
+    health = client.cluster.health(index=",".join(indexes), wait_for_status="green", timeout=f"{int(timeout_s)}s",
+                                   request_timeout=timeout_s + 30)
+    return health.get("status") == "green" and not health.get("timed_out")
 
 
 @contextmanager
@@ -135,8 +175,12 @@ def building(client: OpenSearch, settings: Settings, names: tuple[str, ...],
             new[name] = clone_index(client, settings, name, source) if source \
                 else create_index(client, settings, name)
         yield new
+        replicas = replicas_for(client, settings)
         for index in new.values():
-            finish_build(client, index)
+            finish_build(client, index, replicas)
+        if replicas and not wait_for_replicas(client, list(new.values())):
+            log.warning("the replicas of %s are not all allocated after %d s; swapping the aliases anyway (the "
+                        "primaries serve, the replicas follow)", ", ".join(new.values()), REPLICAS_WAIT_S)
     except BaseException:
         if new:
             client.indices.delete(index=",".join(new.values()), ignore_unavailable=True)

@@ -1,5 +1,7 @@
 """Engine faults while the app serves (bench/faults.py): the second OpenSearch node stopped,
-frozen and restarted; a private Redis stopped and killed. The shared node and Redis are never touched."""
+frozen and restarted; a node of the local 3-node cluster stopped, restarted and frozen under
+load, and a build with one node down; a private Redis stopped and killed. The shared node and
+Redis are never touched."""
 from __future__ import annotations
 
 import pytest
@@ -26,3 +28,13 @@ def test_opensearch_stopped_frozen_and_restarted_on_the_second_node(tmp_path):
     messages: list[str] = []
     out = opensearch_faults(tmp_path, sample=30, freeze_s=8, log=messages.append)
     assert not _failed(out), (_failed(out), "\n".join(messages))
+
+
+@pytest.mark.faults
+def test_cluster_node_stopped_frozen_and_a_build_with_one_node_down_under_load(tmp_path):
+    """The local 3-node cluster (started and stopped here if it is not running), 16 clients."""
+    from bench.faults import cluster_faults
+
+    messages: list[str] = []
+    out = cluster_faults(tmp_path, sample=300, rebuild_sample=400, freeze_s=15, observe_s=15, log=messages.append)
+    assert not _failed(out), (_failed(out), "\n".join(messages), out.get("phases"))

@@ -178,3 +178,17 @@ def test_the_build_lock_names_its_holder_and_only_the_holder_releases_it(setting
         assert lock_holder(conn, settings) is None
         acquire_lock(conn, settings, "b-second")
         assert lock_holder(conn, settings) == "b-second"
+
+
+@pytest.mark.faults
+def test_two_workers_one_killed_mid_file_the_other_retries_it_and_nothing_is_lost(tmp_path):
+    """bench/parallel_build.py --kill-one on a small cold sample: about 4 min (RQ finds the killed
+    worker's job abandoned once its heartbeat expires, 90 s, and retries it)."""
+    from bench.parallel_build import run
+
+    whole = run(1, sample=1500, work_dir=tmp_path / "whole", cold=False, kill_one=False, timeout=900)
+    killed = run(2, sample=1500, work_dir=tmp_path / "killed", cold=True, kill_one=True, timeout=900)
+    assert whole["status"] == killed["status"] == "finished", (whole, killed)
+    assert killed.get("killed") and killed["killed"]["job_status_after"] == "finished", killed
+    assert killed["aggregation_waited_for_every_file"] and killed["reconciled"], killed
+    assert killed["report"] == whole["report"]  # the same works and researchers as a build without the kill
