@@ -17,7 +17,8 @@ from indexer import spool
 from indexer.aggregate import Aggregator
 from domain.text import work_text
 from indexer.sources.base import FileTask
-from indexer.stages import (Rejects, embedder_for, enrich, known_variants, read_file, researcher_docs,
+from indexer.stages import (Rejects, embedder_for, enrich, known_variants, merge_corpus, read_file,
+                            researcher_docs, source_facts,
                             work_docs)
 from indexer.topics import TopicModel
 from indexer.write import bulk_index
@@ -45,11 +46,20 @@ def update_files(settings: Settings, tasks: list[FileTask], corrections: Correct
     after = {t.path.name: _file_records(current, t.path.name) for t in tasks}
 
     changed = [r for recs in after.values() for r in recs]
-    affected = {a["id"] for recs in (*before.values(), *after.values()) for r in recs for a in r["authors"]}
     gone = {r["id"] for recs in before.values() for r in recs} - {r["id"] for r in changed}
+    corpus = list(spool.iter_records(current))
+    merged = merge_corpus(corpus, known_variants(settings))
+    if merged is not None:
+        # Preprints are matched and their authors linked against the whole corpus, so the
+        # merge runs on the whole spool; only the works it gives for these files are written.
+        corpus = merged.records
+        touched = {r["id"] for r in changed}
+        changed = [r for r in corpus if touched & set(r.get("version_ids") or (r["id"],))]
+        gone -= {v for r in changed for v in r.get("version_ids") or ()}
+    affected = {a["id"] for recs in (*before.values(), [*changed]) for r in recs for a in r["authors"]}
 
     # Every work of every affected person, from the whole current spool.
-    theirs = [r for r in spool.iter_records(current) if any(a["id"] in affected for a in r["authors"])]
+    theirs = [r for r in corpus if any(a["id"] in affected for a in r["authors"])]
     embedder = embedder_for(settings)
     vectors = embedder.encode_cached([work_text(r["title"], r.get("abstract")) for r in theirs])
     row_of, topics_of = enrich(theirs, vectors, model)
@@ -71,7 +81,7 @@ def update_files(settings: Settings, tasks: list[FileTask], corrections: Correct
         researchers_written = bulk_index(
             client, settings.alias("researchers"),
             owner.researchers(researcher_docs(aggregator, sorted(affected), row_of, topics_of, vectors, model,
-                                              rejects)),
+                                              rejects, source_facts(theirs, merged))),
             on_reject=lambda rid, why: rejects.add("researcher", "bulk", rid, f"engine refused: {why}"))
         client.indices.refresh(index=f"{settings.alias('works')},{settings.alias('researchers')}")
     return {

@@ -89,3 +89,22 @@ def test_a_linked_researcher_lists_the_preprints_with_their_evidence(client, bot
     assert linked, "no Anthology researcher was linked to a preprint"
     for link in linked[0]["linked_works"]:
         assert link["work_id"].startswith("arxiv:") and link["evidence"] and 0 < link["confidence"] <= 1
+
+
+def test_a_new_listing_day_updates_only_its_preprints_and_folds_those_published(client, both_sources):
+    """`peerscope index --files <day>.jsonl`: 2025-03-26 lists preprints of three NAACL papers."""
+    from indexer.incremental import update_files
+    from indexer.sources.arxiv import ArxivSource
+    from indexer.sources.base import FileTask
+
+    built, _ = both_sources
+    day = ArxivSource(built.arxiv_dir).data_dir / "2025-03-26.jsonl"
+    before = client.count(index=built.alias("works"))["count"]
+    report = update_files(built, [FileTask(day, source="arxiv")])
+    client.indices.refresh(index=built.alias("works"))
+    after = client.count(index=built.alias("works"))["count"]
+    folded = client.count(index=built.alias("works"), body={"query": {"bool": {"filter": [
+        {"term": {"sources": "acl"}}, {"term": {"sources": "arxiv"}}]}}})["count"]
+    assert report["works"]["rejected"] == 0
+    assert folded >= 6  # three from the first day, three from this one
+    assert after - before == report["works"]["read"] - (folded - 3)
