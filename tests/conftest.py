@@ -73,7 +73,7 @@ def build_sample(client, settings):
     def build(name: str = ""):
         if name not in built:
             tag = f"test-sample-{name}-" if name else "test-sample-"
-            # The Anthology alone: the tests of merged sources build their own (test_sources.py).
+            # The Anthology alone: the tests of merged sources build their own (test_merged_sources.py).
             sample = replace(settings, index_prefix=settings.index_prefix.replace("test-", tag, 1), sources=("acl",))
             aliases = [sample.alias("works"), sample.alias("researchers")]
             if not all(client.indices.exists_alias(name=a) for a in aliases):
