@@ -80,19 +80,6 @@ def _p95(result: load.LoadResult) -> float:
     return load.LoadResult.pct(result.latencies(), 95)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes so far (from /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
 def measure(app_base: str, engine_base: str, recorded: list[tuple[str, tuple]], kind: str, *,
             clients: int, duration_s: float, rounds: int, app_pids: list[int]) -> dict:
     app_targets = [load.Target(kind, url) for url, _ in recorded]
@@ -104,11 +91,11 @@ def measure(app_base: str, engine_base: str, recorded: list[tuple[str, tuple]], 
     for r in range(rounds):
         order = [("engine", engine_base, engine_targets), ("app", app_base, app_targets)]
         for side, base, targets in order if r % 2 == 0 else order[::-1]:
-            cpu0 = cpu_seconds(app_pids)
+            cpu0 = harness.cpu_seconds(app_pids)
             runs[side].append(load.run_load(base, targets, duration_s=duration_s, concurrency=clients,
                                             timeout=30, seed=r + 1))
             if side == "app":
-                app_cpu.append(1000 * (cpu_seconds(app_pids) - cpu0) / max(1, len(runs[side][-1].records)))
+                app_cpu.append(1000 * (harness.cpu_seconds(app_pids) - cpu0) / max(1, len(runs[side][-1].records)))
     out: dict = {"urls": len(recorded),
                  "engine_requests_per_answer": round(statistics.mean(len(s) for _, s in recorded), 2)}
     for side, results in runs.items():

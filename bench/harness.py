@@ -170,6 +170,19 @@ class RedisServer:
             self.proc = None
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of `pids` (with their threads) so far, in seconds, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass  # the process has ended
+    return total / tick
+
+
 @contextmanager
 def private_redis(folder: Path | None = None) -> Iterator[RedisServer]:
     tmp = None

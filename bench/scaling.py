@@ -202,21 +202,6 @@ def engine_pids(engine: str) -> list[int]:
     return [pid] if pid else []
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of `pids` (with their threads), in seconds."""
-    import os
-
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / tick
-
-
 def build(settings, copier: Copier, factor: int, log=print, pids: list[int] | None = None) -> dict:
     from indexer.write import bulk_index
     from search import lifecycle
@@ -225,7 +210,7 @@ def build(settings, copier: Copier, factor: int, log=print, pids: list[int] | No
     client = make_client(settings, timeout=120)
     lifecycle.drop_prefix(client, settings)
     rejects: list = []
-    cpu0 = cpu_seconds(pids or [])
+    cpu0 = harness.cpu_seconds(pids or [])
     t0 = time.monotonic()
     steps: dict[str, float] = {}
     with lifecycle.building(client, settings, ("works", "researchers")) as new:
@@ -253,7 +238,7 @@ def build(settings, copier: Copier, factor: int, log=print, pids: list[int] | No
     out["docs_per_s"] = round(sum(written.values()) / steps["bulk writes"], 1)
     if pids:
         # the engine's CPU time for the build: its cost, however busy the shared machine was
-        out["engine_cpu_s"] = round(cpu_seconds(pids) - cpu0, 1)
+        out["engine_cpu_s"] = round(harness.cpu_seconds(pids) - cpu0, 1)
     out["size"] = sizes(client, settings)
     return out
 
