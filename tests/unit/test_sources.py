@@ -1,4 +1,5 @@
-"""The source interface: what a build plans and reads, with the Anthology as its source."""
+"""The source interface: what a build plans and reads, with the Anthology as its source (and, at the
+end, the arXiv listings beside it)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -42,7 +43,8 @@ def data(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(data: Path) -> Settings:
-    return replace(Settings(), data_dir=data)
+    """The Anthology folder above and no listings: the Anthology is the one source present."""
+    return replace(Settings(), data_dir=data, arxiv_dir=data / "no-listings")
 
 
 def test_a_build_reads_the_sources_present(settings):
@@ -52,10 +54,11 @@ def test_a_build_reads_the_sources_present(settings):
 
 
 def test_without_any_source_data_the_build_says_what_is_missing(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no xml/ folder in .*PEERSCOPE_DATA_DIR"):
-        available_sources(replace(Settings(), data_dir=tmp_path))
+    empty = replace(Settings(), data_dir=tmp_path, arxiv_dir=tmp_path)
+    with pytest.raises(FileNotFoundError, match="no xml/ folder in .*PEERSCOPE_DATA_DIR.*PEERSCOPE_ARXIV_DIR"):
+        available_sources(empty)
     with pytest.raises(ValueError, match="unknown sources nope"):
-        available_sources(replace(Settings(), data_dir=tmp_path), ["nope"])
+        available_sources(empty, ["nope"])
 
 
 def test_a_sample_takes_whole_collections_newest_main_conference_first(settings):
@@ -86,3 +89,16 @@ def test_read_file_counts_every_paper_seen_and_reads_each_file_on_its_own(settin
 def test_known_variants_come_from_the_source(settings):
     (source,) = available_sources(settings)
     assert source.known_variants() == {"ada": ("Ada Lovelace", "A. Lovelace")}
+
+
+def test_listings_beside_the_anthology_make_a_second_source_and_a_setting_chooses(settings, tmp_path):
+    listings = tmp_path / "listings"
+    listings.mkdir()
+    (listings / "2025-03-18.jsonl").write_text(
+        '{"id": "2503.00001", "title": "A preprint", "authors": ["Ada Lovelace"], "summary": "S.", '
+        '"categories": ["cs.CL"], "abs": "https://arxiv.org/abs/2503.00001"}\n', encoding="utf-8")
+    both = replace(settings, arxiv_dir=listings)
+    assert [s.name for s in available_sources(both)] == ["acl", "arxiv"]
+    assert [s.name for s in available_sources(replace(both, sources=("arxiv",)))] == ["arxiv"]
+    with pytest.raises(ValueError, match="unknown sources"):
+        available_sources(replace(both, sources=("crossref",)))
