@@ -56,15 +56,19 @@ class Ranker:
             return float(self.params["baseline"]) + self._forest.values(X).sum(axis=1)
         raise ValueError(f"unknown ranker kind {self.kind!r}")
 
-    def contributions(self, X: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
-        """(rows x features): score(x) - score(x with feature j at its reference value)."""
+    def contributions(self, X: np.ndarray | Sequence[Sequence[float]],
+                      groups: Sequence[Sequence[int]] | None = None) -> np.ndarray:
+        """(rows x groups): score(x) - score(x with the features of the group at their
+        reference values); a group per feature when `groups` is None."""
         X = np.asarray(X, dtype=np.float64)
-        n, f = X.shape
+        groups = [[j] for j in range(X.shape[1])] if groups is None else [list(g) for g in groups]
+        n, g = len(X), len(groups)
         base = self.scores(X)
-        probes = np.repeat(X, f, axis=0)
-        cols = np.tile(np.arange(f), n)
-        probes[np.arange(n * f), cols] = np.asarray(self.reference)[cols]
-        return base[:, None] - self.scores(probes).reshape(n, f)
+        probes = np.repeat(X, g, axis=0)
+        reference = np.asarray(self.reference, dtype=np.float64)
+        for k, cols in enumerate(groups):
+            probes[k::g, cols] = reference[cols]
+        return base[:, None] - self.scores(probes).reshape(n, g)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "features": list(self.features), "reference": list(self.reference),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -112,13 +111,16 @@ def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: st
 
 def rank_learned(model: learned.Ranker, candidates: list[str], features: list[list[float]],
                  size: int) -> list[tuple[str, float, dict[str, float]]]:
-    """The best `size` candidates by the model: (id, score, {feature: contribution})."""
+    """The best `size` candidates by the model: (id, score, {reason kind: how much the
+    features behind that reason raised the score})."""
     if not candidates:
         return []
     scores = model.scores(features)
     order = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i]))[:size]
-    contributions = model.contributions([features[i] for i in order])
-    return [(candidates[i], float(scores[i]), dict(zip(model.features, map(float, row))))
+    kinds = list(dict.fromkeys(REASON_OF_FEATURE.values()))
+    groups = [[j for j, f in enumerate(model.features) if REASON_OF_FEATURE.get(f) == kind] for kind in kinds]
+    contributions = model.contributions([features[i] for i in order], groups)
+    return [(candidates[i], float(scores[i]), dict(zip(kinds, map(float, row))))
             for i, row in zip(order, contributions)]
 
 
@@ -237,14 +239,10 @@ REASON_OF_FEATURE = {
 }
 
 
-def learned_reasons(seed: Mapping[str, Any], cand: Mapping[str, Any], contributions: Mapping[str, float],
+def learned_reasons(seed: Mapping[str, Any], cand: Mapping[str, Any], strength: Mapping[str, float],
                     graph_entry: dict | None, pair: tuple[dict, dict] | None) -> list[dict]:
-    """The reasons behind the features that raised this candidate's score most, strongest
-    first (a reason's strength: the sum of its features' contributions); always one."""
-    strength: dict[str, float] = defaultdict(float)
-    for feature, value in contributions.items():
-        if feature in REASON_OF_FEATURE:
-            strength[REASON_OF_FEATURE[feature]] += value
+    """The reasons whose features raised this candidate's score, strongest first
+    (`strength`: reason kind -> the score those features added, `rank_learned`); always one."""
     out: list[dict] = []
     for kind in sorted((k for k, v in strength.items() if v > 0), key=lambda k: -strength[k]):
         reason = _reason(kind, seed, cand, graph_entry, pair)

@@ -38,6 +38,7 @@ def test_contributions_are_the_score_moved_by_each_feature():
     X = np.array([[1.0, 3.0], [0.0, 0.0]])
     assert np.allclose(ranker.scores(X), [2.0 - 3.0 + 0.5, 0.5])
     assert np.allclose(ranker.contributions(X), [[2.0, -3.0], [0.0, 0.0]])
+    assert np.allclose(ranker.contributions(X, [[0, 1]]), [[-1.0], [0.0]])  # both features at once
     with pytest.raises(ValueError):
         ranker.scores([[1.0]])
 
@@ -102,14 +103,25 @@ def test_feature_row_reads_shared_topics_venues_and_affiliation():
     assert math.isnan(row["freshest_path_years"]) and row["cosine"] == 0.8
 
 
+def test_rank_learned_explains_by_reason_kind():
+    coef = [0.0] * len(C.FEATURES)
+    coef[C.FEATURES.index("adamic_adar")], coef[C.FEATURES.index("cosine")] = 2.0, 1.0
+    model = Ranker(kind="logistic", features=list(C.FEATURES), reference=[0.0] * len(coef),
+                   params={"mean": [0.0] * len(coef), "scale": [1.0] * len(coef), "coef": coef, "intercept": 0.0})
+    rows = [[0.0] * len(coef), [0.0] * len(coef)]
+    rows[1][C.FEATURES.index("adamic_adar")] = 1.5
+    ranked = recommend.rank_learned(model, ["a", "b"], rows, 1)
+    assert [c for c, _, _ in ranked] == ["b"]
+    assert ranked[0][2]["mutual_collaborators"] == pytest.approx(3.0) and ranked[0][2]["shared_topics"] == 0
+
+
 def test_learned_reasons_follow_the_strongest_features():
     cand = {"id": "c", "venues": ["acl"], "current_affiliation": "Uni A", "topic_labels": [], "topics": ["t1"]}
-    contributions = {f: 0.0 for f in C.FEATURES}
-    contributions.update({"shared_venues": 0.9, "adamic_adar": 0.2, "adamic_adar_recent": 0.3, "same_affiliation": -0.4})
-    reasons = recommend.learned_reasons(SEED, cand, contributions, {"via": ["Zed One"]}, None)
+    strength = {"shared_venues": 0.9, "mutual_collaborators": 0.5, "same_affiliation": -0.4, "active": 0.0}
+    reasons = recommend.learned_reasons(SEED, cand, strength, {"via": ["Zed One"]}, None)
     assert [r["kind"] for r in reasons] == ["shared_venues", "mutual_collaborators"]
     assert reasons[0]["items"] == ["acl"] and reasons[1]["items"] == ["Zed One"]
-    nothing = recommend.learned_reasons(SEED, cand, {f: -1.0 for f in C.FEATURES}, None, None)
+    nothing = recommend.learned_reasons(SEED, cand, {"shared_venues": -1.0}, None, None)
     assert [r["kind"] for r in nothing] == ["similar_research"]
 
 
