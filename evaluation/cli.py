@@ -61,24 +61,70 @@ def build_command(cutoff, prefix, workshops, citation_venues) -> None:
 
 @eval_group.command("collaborators")
 @click.option("--cutoff", type=int, default=DEFAULT_CUTOFF, show_default=True)
+@click.option("--horizon", type=int, help="New co-authors of this many years after the cutoff (default: all).")
 @click.option("--prefix", help="Index prefix of works up to the cutoff (default eval-<cutoff>-).")
-@click.option("--n", "n", type=int, default=500, show_default=True, help="Researchers to sample.")
+@click.option("--n", "n", type=int, default=500, show_default=True, help="Researchers per sample.")
+@click.option("--samples", type=int, default=2, show_default=True, help="Disjoint samples (outside the tuning split).")
+@click.option("--timed", type=int, default=100, show_default=True, help="Requests timed per sample (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", help="Folder for the JSON results and per-seed rankings.")
-def collaborators_command(cutoff, prefix, n, seed, out) -> None:
+def collaborators_command(cutoff, horizon, prefix, n, samples, timed, seed, out) -> None:
     """Recall@10 and MRR of the new co-authors who appeared after the cutoff."""
     from evaluation import collaborators as C
 
     settings = settings_for(_prefix(prefix, cutoff))
     _header(settings)
-    res = C.run(settings, cutoff, n=n, seed=seed,
+    res = C.run(settings, cutoff, n=n, seed=seed, horizon=horizon, samples=samples, timed=timed,
                 dump=Path(out) / "collaborators-runs.jsonl" if out else None)
-    rows = [[v, res["scores"][v]["recall@10"], res["scores"][v]["mrr@10"], res["scores"][v]["hit@10"]]
-            for v in C.VARIANTS]
-    click.echo(format_table(f"Collaborators: new co-authors after {cutoff} "
-                            f"({res['seeds']} of {res['eligible']} eligible researchers, seed {seed})",
-                            ["variant", "Recall@10", "MRR@10", "Hit@10"], rows))
+    years = f"{cutoff + 1}-{cutoff + horizon}" if horizon else f"after {cutoff}"
+    if res["model"]:
+        click.echo(f"learned ranker: {json.dumps(res['model'])}")
+    for i, sample in enumerate(res["samples"], start=1):
+        sc = sample["scores"]
+        rows = [[v, s["recall@10"], s["mrr@10"], s["hit@10"], f"{s['x_adamic_adar']:.2f}x"]
+                for v, s in sc["variants"].items()]
+        click.echo(format_table(f"Collaborators, sample {i} of {len(res['samples'])}: new co-authors {years} "
+                                f"({sample['seeds']} of {res['eligible']} eligible researchers, seed {seed})",
+                                ["variant", "Recall@10", "MRR@10", "Hit@10", "Recall@10 / Adamic-Adar"], rows))
+        diffs = [f"{sc['product']} - adamic_adar {format_difference(sc['vs_adamic_adar'])}",
+                 f"{sc['product']} - {sc['better_single']} {format_difference(sc['vs_better_single'])}"]
+        if "vs_fused" in sc:
+            diffs.append(f"learned - fused {format_difference(sc['vs_fused'])}")
+        click.echo("\nRecall@10, paired: " + "; ".join(diffs))
+        for name, lat in sample["latency_ms"].items():
+            click.echo(f"request time, {name}: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms ({lat['n']} requests)")
+        click.echo("")
     _dump(out, "collaborators", res)
+
+
+@eval_group.command("train-collaborators")
+@click.option("--cutoff", type=int, default=2019, show_default=True, help="The training index holds works up to this year.")
+@click.option("--horizon", type=int, default=2, show_default=True, help="New co-authors of this many years after it.")
+@click.option("--prefix", help="Index prefix of the training index (default eval-<cutoff>-).")
+@click.option("--store", "store_prefixes", multiple=True,
+              help="Index prefix whose researchers index keeps the model (repeatable; default: the training index).")
+@click.option("--kind", type=click.Choice(["trees", "logistic"]), default="trees", show_default=True)
+@click.option("--n", "n", type=int, default=3000, show_default=True, help="Training researchers (tuning split).")
+@click.option("--seed", type=int, default=0, show_default=True)
+def train_collaborators_command(cutoff, horizon, prefix, store_prefixes, kind, n, seed) -> None:
+    """Fit the collaborator ranker on the project's own past and keep it with an index build."""
+    from evaluation import collaborators as C
+
+    settings = settings_for(_prefix(prefix, cutoff))
+    _header(settings)
+    started = time.monotonic()
+    model, report = C.train(settings, cutoff, horizon, n=n, seed=seed, kind=kind)
+    click.echo(f"{report['seeds']} training researchers of {report['eligible']} eligible, "
+               f"{report['candidates']} candidates, {report['positives']} new co-authors among them "
+               f"({time.monotonic() - started:.0f} s)")
+    rows = [[k, v, s["recall@10"], s["mrr@10"], f"{s['x_adamic_adar']:.2f}x"]
+            for k, variants in report["validation"].items() for v, s in variants.items()
+            if v in ("learned", "fused", "adamic_adar")]
+    click.echo(format_table(f"Validation: the last {report['validation_seeds']} training researchers, "
+                            "each kind fitted without them", ["kind", "variant", "Recall@10", "MRR@10",
+                                                              "Recall@10 / Adamic-Adar"], rows))
+    for target in store_prefixes or (settings.index_prefix,):
+        click.echo(f"stored with {C.store(settings_for(target), model)}")
 
 
 @eval_group.command("similar")

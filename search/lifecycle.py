@@ -74,8 +74,10 @@ def create_index(client: OpenSearch, settings: Settings, name: str, building: bo
 
 def reusable_index(client: OpenSearch, settings: Settings, name: str) -> str | None:
     """The live physical index of `name` if a rebuild may start from a copy of it: the only
-    index behind the alias, of the latest mapping version, with the same `_meta` and as many
-    shards as new indexes get (a copy keeps its source's shards)."""
+    index behind the alias, of the latest mapping version, fingerprinted the same way (the
+    keys of the mapping's `_meta`; others, such as a ranking model kept with the index, are
+    carried over by the copy) and with as many shards as new indexes get (a copy keeps its
+    source's shards)."""
     live = indexes_behind(client, settings.alias(name))
     version = mappings.latest_version(name)
     if len(live) != 1 or not live[0].startswith(f"{settings.alias(name)}-v{version}-"):
@@ -83,8 +85,9 @@ def reusable_index(client: OpenSearch, settings: Settings, name: str) -> str | N
     shards = client.indices.get_settings(index=live[0], name="index.number_of_shards", flat_settings=True)
     if int(shards[live[0]]["settings"]["index.number_of_shards"]) != settings.index_shards:
         return None
-    meta = client.indices.get_mapping(index=live[0])[live[0]]["mappings"].get("_meta")
-    return live[0] if meta == mappings.load(name, settings.embedding_dims, version)["mappings"]["_meta"] else None
+    meta = client.indices.get_mapping(index=live[0])[live[0]]["mappings"].get("_meta") or {}
+    expected = mappings.load(name, settings.embedding_dims, version)["mappings"]["_meta"]
+    return live[0] if {k: meta.get(k) for k in expected} == expected else None
 
 
 def clone_index(client: OpenSearch, settings: Settings, name: str, source: str) -> str:

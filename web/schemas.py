@@ -214,7 +214,8 @@ class StrList(fields.List):
 
 class Reason(Schema):
     kind = fields.Str(metadata={"enum": ["shared_topics", "mutual_collaborators", "similar_papers",
-                                         "similar_research"]})
+                                         "similar_research", "near_in_graph", "shared_venues",
+                                         "same_affiliation", "active"]})
     text = fields.Str()
     items = fields.List(fields.Raw())
 

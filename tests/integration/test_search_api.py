@@ -333,3 +333,36 @@ def test_hybrid_falls_back_to_keyword_without_a_model(env):
                      embed=QueryEmbedder(Settings(model="/nonexistent/model-folder")))
     body = app.test_client().get("/api/works?q=machine+translation").get_json()
     assert body["mode"] == "keyword" and body["results"][0]["id"] in {"W-mt1", "W-mt2"}
+
+
+def test_collaborators_from_a_stored_learned_ranker(env, client):
+    """A ranker kept with the researchers index ranks every candidate; its strongest features
+    give the reasons; filters and exclusions hold as before; without it, RRF again."""
+    from search import ranker as learned
+    from search import recommend
+    from search.queries import collaborators as C
+
+    settings = env.application.extensions["peerscope"].settings
+    coef = [0.0] * len(C.FEATURES)
+    coef[C.FEATURES.index("adamic_adar")] = 2.0
+    coef[C.FEATURES.index("cosine")] = 1.0
+    model = learned.Ranker(kind="logistic", features=list(C.FEATURES), reference=[0.0] * len(C.FEATURES),
+                           params={"mean": [0.0] * len(coef), "scale": [1.0] * len(coef), "coef": coef,
+                                   "intercept": 0.0})
+    index = learned.store(client, settings, "researchers", recommend.RANKER, model)
+    try:
+        meta = client.indices.get_mapping(index=index)[index]["mappings"]["_meta"]
+        assert meta["content_hash"] and recommend.RANKER in meta[learned.META_KEY]  # beside the fingerprint
+        results = env.get("/api/researchers/r-hu/collaborators?size=10").get_json()["results"]
+        found = [r["id"] for r in results]
+        assert found and not {"r-hu", "r-liu", "r-sun"} & set(found)
+        assert found[0] == "r-han"  # two mutual collaborators, the strongest feature here
+        assert results[0]["reasons"][0]["kind"] == "mutual_collaborators", results[0]["reasons"]
+        assert all(r["reasons"] for r in results)
+        assert "r-zhang" not in ids(env.get("/api/researchers/r-hu/collaborators?active_since=2015"))
+    finally:
+        meta = client.indices.get_mapping(index=index)[index]["mappings"]["_meta"]
+        meta.pop(learned.META_KEY, None)
+        client.indices.put_mapping(index=index, body={"_meta": meta})
+        learned._cache.clear()
+    assert recommend.load_ranker(client, settings) is None

@@ -69,3 +69,26 @@ def test_dcg_discounts_by_log_rank():
 def test_mean_of_nothing_is_zero():
     assert mean([]) == 0.0
     assert mean([1.0, 0.0]) == 0.5
+
+
+def test_paired_difference_is_the_mean_difference_with_a_95_percent_half_width():
+    from evaluation.metrics import paired_difference, ratio
+
+    diff, half = paired_difference([1.0, 2.0, 3.0], [0.0, 1.0, 3.0])
+    sd = math.sqrt(((1 - 2 / 3) ** 2 * 2 + (2 / 3) ** 2) / 2)
+    assert diff == pytest.approx(2 / 3) and half == pytest.approx(1.96 * sd / math.sqrt(3))
+    assert paired_difference([0.5], [0.25]) == (0.25, 0.0)
+    assert ratio(0.2, 0.1) == pytest.approx(2.0) and ratio(0.2, 0.0) == 0.0
+    with pytest.raises(ValueError):
+        paired_difference([1.0], [])
+
+
+def test_tuning_split_and_held_out_samples_never_meet():
+    from evaluation.common import held_out_samples, in_tuning_split, tuning_sample
+
+    keys = [f"person-{i}" for i in range(2000)]
+    tuning = set(tuning_sample(keys, 300))
+    a, b = held_out_samples(keys, 300, 2)
+    assert all(in_tuning_split(k) for k in tuning) and not any(in_tuning_split(k) for k in a + b)
+    assert not tuning & set(a + b) and not set(a) & set(b)
+    assert 400 < sum(map(in_tuning_split, keys)) < 600  # one in four
