@@ -4,6 +4,7 @@ queued way runs the same two stages as RQ jobs (indexer/jobs.py).
 """
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 
@@ -15,9 +16,11 @@ from indexer import spool
 from indexer.jobs import acquire_lock, new_build_id, publish_rejects, release_lock
 from indexer.plan import plan_files
 from indexer.sources import available_sources
-from indexer.sources.base import Options
+from indexer.sources.base import FileTask, Options
 from indexer.stages import build_indexes, read_file
-from peerscope.config import Settings
+from peerscope.config import REPO_ROOT, Settings
+from search import lifecycle
+from search.client import make_client
 
 
 def _bar(label: str, total: int):
@@ -25,31 +28,112 @@ def _bar(label: str, total: int):
     return bar.update
 
 
+# What a file's spooled records and the indexes depend on besides the bytes of the files read:
+# the code that reads, merges, aggregates and writes them, and the embedding configuration.
+CODE_PACKAGES = ("indexer", "domain", "mappings", "embeddings")
+_CODE_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".txt")
+
+
+def _code_fingerprint() -> str:
+    h = hashlib.sha1()
+    for package in CODE_PACKAGES:
+        for path in sorted((REPO_ROOT / package).rglob("*")):
+            if path.suffix in _CODE_SUFFIXES and path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _data_fingerprint(settings: Settings, tasks: list[FileTask]) -> str:
+    """The sources' other files (people, venues; for a sample, the files not read): their bytes."""
+    planned = {t.path.resolve() for t in tasks}
+    h = hashlib.sha1()
+    for root in (settings.data_dir, settings.arxiv_dir):
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.resolve() not in planned:
+                h.update(str(path.relative_to(root)).encode() + b"\0" + spool.sha1_of(path).encode())
+    return h.hexdigest()
+
+
+def recipe(settings: Settings, options: Options, sources: list, tasks: list[FileTask]) -> dict:
+    """Everything but the bytes of the files read that a build's records and indexes depend on."""
+    return {"sources": sorted(s.name for s in sources), "year_from": options.year_from, "year_to": options.year_to,
+            "model": settings.model, "embed_backend": settings.embed_backend,
+            "embed_max_seq_length": settings.embed_max_seq_length, "embedding_dims": settings.embedding_dims,
+            "code": _code_fingerprint(), "data": _data_fingerprint(settings, tasks)}
+
+
+def _live_indexes(settings: Settings) -> dict[str, list[str]]:
+    client = make_client(settings, timeout=30)
+    return {name: lifecycle.indexes_behind(client, settings.alias(name)) for name in ("works", "researchers")}
+
+
 def run_in_process(settings: Settings, options: Options, conn: Redis | None,
                    corrections: Corrections = no_corrections) -> dict:
     """Build the indexes `options` ask for, with the owners' corrections `corrections` gives;
     holds the reindex lock and publishes the rejects when `conn` is given. Returns the
-    reconciliation report."""
-    tasks = plan_files(available_sources(settings), options)
+    reconciliation report.
+
+    Unless `options.fresh`, a file whose bytes did not change since the live build (its
+    fingerprint in the current spool, under the same recipe) is not read again: its spooled
+    records are taken as they are. When no file changed, none was added or removed and the
+    live indexes are those the current spool made, there is nothing to build: the report is
+    the live build's (with "unchanged": True), and nothing is written."""
+    sources = available_sources(settings)
+    tasks = plan_files(sources, options)
     build_id = new_build_id()
     folder = spool.build_dir(settings, build_id)
     if conn is not None:
         acquire_lock(conn, settings, build_id)
     try:
         started = time.perf_counter()
+        wanted = recipe(settings, options, sources, tasks)
+        current = spool.current_dir(settings)
+        previous = None if options.fresh else spool.read_manifest(current)
+        kept = {}
+        if previous is not None and previous.get("recipe") == wanted:
+            kept = {t.path.name: fp for t in tasks
+                    if (fp := spool.unchanged(current, t.path, t.limit, t.source)) is not None}
+        if (previous is not None and len(kept) == len(tasks) and spool.sources_done(current) == set(kept)
+                and _live_indexes(settings) == previous.get("indexes")):
+            live = previous["report"]
+            report = {**live, "unchanged": True, "rejects": spool.read_rejects(current),
+                      "written": {name: {"new or changed": 0, "unchanged": live[name]["indexed"], "removed": 0}
+                                  for name in ("works", "researchers")},
+                      "files": {"read": 0, "unchanged (records taken from the live build)": len(tasks)},
+                      "timings_s": {"compare fingerprints": round(time.perf_counter() - started, 1)}}
+            if conn is not None:
+                publish_rejects(conn, settings, report["rejects"])
+            return report
         # Progress in bytes of XML: collection files range from a few papers to thousands,
         # so bytes give an honest rate and ETA where a count of files would not.
-        papers = 0
+        papers, taken = 0, 0
         with tqdm(total=sum(t.path.stat().st_size for t in tasks), desc="reading + embedding", unit="B",
                   unit_scale=True, dynamic_ncols=True, file=sys.stderr) as bar:
             for task in tasks:
-                stats = read_file(settings, folder, task, options.year_from, options.year_to)
+                fp = kept.get(task.path.name)
+                stats = None
+                if fp is not None:
+                    try:
+                        stats = spool.take_file_result(current, folder, task.path.name, fp)
+                        taken += 1
+                    except OSError:  # the current spool lost a part of it: read the file
+                        stats = None
+                if stats is None:
+                    fp = spool.fingerprint(task.path, task.limit, task.source)
+                    stats = read_file(settings, folder, task, options.year_from, options.year_to)
+                    spool.write_fingerprint(folder, task.path.name, fp)
                 papers += stats["accepted"]
                 bar.set_postfix(papers=papers, refresh=False)
                 bar.update(task.path.stat().st_size)
         read_s = round(time.perf_counter() - started, 1)
         report = build_indexes(settings, folder, progress=_bar, reuse=not options.fresh, corrections=corrections)
         report["timings_s"] = {"read + embed collection files": read_s, **report["timings_s"]}
+        report["files"] = {"read": len(tasks) - taken, "unchanged (records taken from the live build)": taken}
+        spool.write_manifest(spool.current_dir(settings), {
+            "recipe": wanted, "indexes": _live_indexes(settings),
+            "report": {k: v for k, v in report.items() if k not in ("rejects", "timings_s", "files")}})
         if conn is not None:
             publish_rejects(conn, settings, report["rejects"])
         return report

@@ -26,6 +26,8 @@ def _settings(prefix: str | None) -> Settings:
 
 
 def print_reconciliation(report: dict) -> None:
+    if report.get("unchanged"):
+        click.echo("nothing changed since the live build: no file read, no index written")
     for entity in ("works", "researchers"):
         r = report[entity]
         ok = r["read"] == r["indexed"] + r["rejected"] + r.get("merged", 0)
@@ -39,6 +41,10 @@ def print_reconciliation(report: dict) -> None:
     for entity, w in (report.get("written") or {}).items():
         click.echo(f"{entity} written: {w['new or changed']} new or changed, {w['unchanged']} unchanged "
                    f"(kept from the live index), {w['removed']} removed")
+    if report.get("files"):
+        f = report["files"]
+        click.echo(f"files: {f['read']} read, {f['unchanged (records taken from the live build)']} unchanged "
+                   f"since the live build (their spooled records taken as they are)")
     if report.get("merge"):
         m = report["merge"]
         click.echo(f"sources merged: {m['preprints']} preprints, {m['merged']} folded into their published "

@@ -5,6 +5,7 @@ The vector dimension is taken from the configured model, not from the file.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 from functools import lru_cache
@@ -14,7 +15,8 @@ HERE = Path(__file__).resolve().parent
 INDEXES = ("works", "researchers")
 # How documents are fingerprinted (`indexer.write.content_hash`), recorded in each index's
 # `_meta`: a rebuild starts from a copy of a live index only if it was fingerprinted the
-# same way (and holds vectors of the same size), else it builds from empty.
+# same way, holds vectors of the same size and has the same fields (a fingerprint of the
+# mapping), else it builds from empty.
 CONTENT_HASH = "sha1 of the document as sorted JSON, vector included"
 
 
@@ -38,5 +40,13 @@ def load(name: str, dims: int, version: int | None = None) -> dict:
     for spec in body["mappings"]["properties"].values():
         if spec.get("type") == "knn_vector":
             spec["dimension"] = dims
-    body["mappings"]["_meta"] = {"content_hash": CONTENT_HASH, "embedding_dims": dims}
+    body["mappings"]["_meta"] = {"content_hash": CONTENT_HASH, "embedding_dims": dims,
+                                 "mapping": _fingerprint(body["mappings"])}
     return body
+
+
+def _fingerprint(mapping: dict) -> str:
+    """sha1 of the fields as defined: an index whose mapping lacks a field (strict mappings
+    refuse documents that carry it) or types one otherwise is never the copy a build starts from."""
+    fields = {k: v for k, v in mapping.items() if k != "_meta"}
+    return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()

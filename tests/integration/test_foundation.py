@@ -130,6 +130,16 @@ def test_a_live_index_fingerprinted_otherwise_is_not_copied(client, settings, cl
     assert lifecycle.reusable_index(client, settings, "works") is None
 
 
+def test_a_live_index_without_a_field_of_the_mapping_is_not_copied(client, settings, clean_indexes):
+    """An index made before a field was added to the mapping would refuse every document that
+    carries it (strict mappings): a build must not start from a copy of it."""
+    index = load_works(client, settings, WORKS)
+    lifecycle.swap_aliases(client, settings, {"works": index})
+    meta = client.indices.get_mapping(index=index)[index]["mappings"]["_meta"]
+    client.indices.put_mapping(index=index, body={"_meta": {**meta, "mapping": "the fields of an older mapping"}})
+    assert lifecycle.reusable_index(client, settings, "works") is None
+
+
 def test_rq_job_runs_on_a_real_worker(redis_conn, settings):
     from rq import Queue, SimpleWorker
 

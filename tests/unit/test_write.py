@@ -30,4 +30,11 @@ def test_an_empty_index_needs_everything_written():
 
 def test_index_bodies_record_how_documents_are_fingerprinted():
     meta = mappings.load("works", 384)["mappings"]["_meta"]
-    assert meta == {"content_hash": mappings.CONTENT_HASH, "embedding_dims": 384}
+    assert {k: v for k, v in meta.items() if k != "mapping"} == {"content_hash": mappings.CONTENT_HASH,
+                                                                 "embedding_dims": 384}
+    # and what fields the index has: one mapping more or less is another fingerprint
+    body = mappings.load("works", 384)["mappings"]
+    assert meta["mapping"] == mappings._fingerprint(body)
+    body["properties"]["sources"] = {"type": "text"}
+    assert mappings._fingerprint(body) != meta["mapping"]
+    assert mappings.load("researchers", 384)["mappings"]["_meta"]["mapping"] != meta["mapping"]
