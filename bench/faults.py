@@ -294,7 +294,9 @@ def cluster_faults(work_dir: Path, *, sample: int = 300, rebuild_sample: int = 4
 
     cluster = harness.LocalCluster()
     prefix = f"rel-cl-{uuid.uuid4().hex[:6]}-"
-    out: dict = {"prefix": prefix, "nodes": cluster.url, "clients": clients, "rate": rate, "checks": {}}
+    out: dict = {"prefix": prefix, "nodes": cluster.url, "clients": clients, "rate": rate,
+                 "cpu": harness.cpu_features(), "checks": {}}
+    log(f"cpu: {out['cpu']}")
     checks = out["checks"]
     started_here = not cluster.running()
     if started_here:
