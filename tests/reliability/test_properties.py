@@ -145,6 +145,11 @@ class _Engine:
         n = len(body) // 2
         return {"responses": [self.search(None, None) for _ in range(n)]}
 
+    @property
+    def indices(self):
+        """No alias holds a stored ranker (search.ranker), so recommendations use the fusion."""
+        return type("Indices", (), {"exists_alias": staticmethod(lambda **_: False)})()
+
 
 @pytest.fixture(scope="module")
 def api():
