@@ -96,6 +96,14 @@ def _add_work(s: Slice, w: Mapping[str, Any], link_to: str | None = None) -> str
     return wid
 
 
+def _link_topics_and_institutions(s: Slice, me: str, topics: list[tuple[str, str]], institutions: list) -> None:
+    """Edges from `me` to its topics and to its first MAX_INSTITUTIONS distinct institutions."""
+    for tid, label in topics:
+        s.edge(me, s.node("topic", tid, label), "topic")
+    for name in list(dict.fromkeys(n for n in institutions if n))[:MAX_INSTITUTIONS]:
+        s.edge(me, s.node("institution", name, name), "affiliation")
+
+
 def _add_person(s: Slice, p: Mapping[str, Any], link_to: str, kind: str) -> str:
     rid = s.node("researcher", p["id"], p.get("name"), works_count=p.get("works_count"))
     s.edge(link_to, rid, kind)
@@ -119,11 +127,8 @@ def researcher_slice(client: OpenSearch, settings: Settings, rid: str,
     me = s.node("researcher", rid, doc.get("name"), works_count=doc.get("works_count"))
     for c in closest(doc.get("collaborators") or [], limit):
         s.edge(me, s.node("researcher", c["id"], c.get("name")), "co-author", c.get("count") or 1)
-    for tid, label in topic_pairs(doc)[:limit]:
-        s.edge(me, s.node("topic", tid, label), "topic")
-    names = [doc.get("current_affiliation"), *(a.get("name") for a in doc.get("affiliations") or [])]
-    for name in list(dict.fromkeys(n for n in names if n))[:MAX_INSTITUTIONS]:
-        s.edge(me, s.node("institution", name, name), "affiliation")
+    _link_topics_and_institutions(s, me, topic_pairs(doc)[:limit], [
+        doc.get("current_affiliation"), *(a.get("name") for a in doc.get("affiliations") or [])])
     for hit in R.hits(works):
         _add_work(s, hit["_source"], me)
     return s.as_dict()
@@ -142,11 +147,8 @@ def work_slice(client: OpenSearch, settings: Settings, wid: str, limit: int = DE
     for a in (w.get("authors") or [])[:limit * 2]:
         if a.get("id"):
             s.edge(me, s.node("researcher", a["id"], a.get("name")), "authored")
-    for tid, label in topic_pairs(w):
-        s.edge(me, s.node("topic", tid, label), "topic")
-    institutions = [*(w.get("affiliations") or []), *(a.get("affiliation") for a in w.get("authors") or [])]
-    for name in list(dict.fromkeys(n for n in institutions if n))[:MAX_INSTITUTIONS]:
-        s.edge(me, s.node("institution", name, name), "affiliation")
+    _link_topics_and_institutions(s, me, topic_pairs(w), [
+        *(w.get("affiliations") or []), *(a.get("affiliation") for a in w.get("authors") or [])])
     near = similar.similar_to_work(client, settings, wid, {"size": max(3, limit // 2)})
     for other in near.results:
         _add_work(s, {**other, "author_ids": [a.get("id") for a in other.get("authors") or []]}, me)

@@ -92,16 +92,12 @@ def node_url(node: dict) -> str:
 
 
 def register(bp: Blueprint) -> None:
-    bp.add_app_template_filter(safe_highlight, "highlight")
-    bp.add_app_template_filter(points, "points")
-    bp.add_app_template_filter(plural, "plural")
-    bp.add_app_template_global(year_span, "year_span")
-    bp.add_app_template_global(current_url, "current_url")
-    bp.add_app_template_global(SIGNAL_NAMES, "SIGNAL_NAMES")
-    bp.add_app_template_global(node_url, "node_url")
-    bp.add_app_template_filter(venue_badge, "venue_badge")
-    bp.add_app_template_filter(version_label, "version_label")
-    bp.add_app_template_filter(link_why, "link_why")
-    bp.add_app_template_global(other_versions, "other_versions")
-    bp.add_app_template_global(kept_apart, "kept_apart")
-    bp.add_app_template_global(SOURCE_NAMES, "SOURCE_NAMES")
+    filters = {"highlight": safe_highlight, "points": points, "plural": plural, "venue_badge": venue_badge,
+               "version_label": version_label, "link_why": link_why}
+    template_globals = {"year_span": year_span, "current_url": current_url, "SIGNAL_NAMES": SIGNAL_NAMES,
+                        "node_url": node_url, "other_versions": other_versions, "kept_apart": kept_apart,
+                        "SOURCE_NAMES": SOURCE_NAMES}
+    for name, f in filters.items():
+        bp.add_app_template_filter(f, name)
+    for name, value in template_globals.items():
+        bp.add_app_template_global(value, name)
