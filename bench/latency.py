@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--rate", type=float, default=40, help="total requests/s (0: as fast as answered)")
     ap.add_argument("--only", nargs="*", help="endpoints to measure (default: all)")
+    ap.add_argument("--answers-mb", type=float, default=0,
+                    help="memory for kept answers per worker (default 0: every answer computed)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.clients < 1 or not 0 < args.duration <= 600:
@@ -118,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"most prolific: {', '.join(urls.pop('_prolific'))}", flush=True)
     env = harness.app_env(args.prefix, None)
     env.pop("PEERSCOPE_REDIS_URL", None)  # the project's own Redis
+    # the sample's URLs repeat within seconds: kept answers (web/answers.py) would answer them
+    env["PEERSCOPE_ANSWER_CACHE_MB"] = str(args.answers_mb)
     out = {}
     with tempfile.TemporaryDirectory(prefix="peerscope-latency-") as tmp, \
             harness.served(env, workers=2, log_path=Path(tmp) / "web.log") as web:
