@@ -423,13 +423,16 @@ def plot(results: dict, path: Path) -> None:
             cw = [results.get("build_cpu_works", {}).get(engine, {}).get(f) or by_factor[f]["build"]["size"]["works"][
                 "docs"] for f in cpu]
             axes[1].plot(cw, list(cpu.values()), ":" + styles[engine][-1], label=f"{engine}: engine CPU")
-        for kind in sorted(next(iter(by_factor.values())).get("latency", {})):
-            p95 = [r.get("latency", {}).get(kind, {}).get("best_p95_ms") for r in by_factor.values()]
-            axes[2].plot(works, p95, styles[engine], label=f"{kind} ({engine})", markersize=3, linewidth=1)
+        colours = plt.get_cmap("tab10")
+        for i, kind in enumerate(sorted(next(iter(by_factor.values())).get("latency", {}))):
+            p50 = [r.get("latency", {}).get(kind, {}).get("best_p50_ms") for r in by_factor.values()]
+            axes[2].plot(works, p50, styles[engine], color=colours(i % 10), markersize=3, linewidth=1,
+                         label=kind if engine == "single" else None)
         del fs
     axes[0].set(title="index size", xlabel="works (researchers grow alike)", ylabel="MiB")
     axes[1].set(title="engine part of a warm build from empty", xlabel="works", ylabel="s")
-    axes[2].set(title="API p95 (app time, best of the interleaved rounds)", xlabel="works", ylabel="ms", yscale="log")
+    axes[2].set(title="API p50, app time (best of the interleaved rounds)\nsolid: one node, dashed: cluster",
+                xlabel="works", ylabel="ms", yscale="log")
     for ax in axes:
         ax.grid(True, alpha=0.3)
     axes[0].legend(fontsize=8)
@@ -455,7 +458,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--plot", type=Path, default=None)
+    ap.add_argument("--from-json", type=Path, default=None, help="only print the table and plot of saved figures")
     args = ap.parse_args(argv)
+    if args.from_json:
+        results = json.loads(args.from_json.read_text())
+        print(table(results))
+        if args.plot:
+            plot(results, args.plot)
+        return 0
     if not 0 < args.base_sample <= 20000 or any(not 0 < f <= 8 for f in args.factors) or not 0 < args.duration <= 60:
         ap.error("--base-sample in (0, 20000], --factors in (0, 8], --duration in (0, 60]")
     from peerscope.config import load_settings
