@@ -302,7 +302,9 @@ def cluster_faults(work_dir: Path, *, sample: int = 300, rebuild_sample: int = 4
     if started_here:
         out["cluster_start_s"] = round(cluster.start(), 1)
     out["cluster_green_s"] = round(cluster.wait_green(timeout=300), 1)
-    env = harness.app_env(prefix, None, cluster.url, PEERSCOPE_STATE_DIR=str(work_dir / "state"))
+    # answers computed by the engine each time: kept answers (web/answers.py) would hide a fault
+    env = harness.app_env(prefix, None, cluster.url, PEERSCOPE_STATE_DIR=str(work_dir / "state"),
+                          PEERSCOPE_ANSWER_CACHE_MB="0")
     env.pop("PEERSCOPE_REDIS_URL", None)
     settings = replace(load_settings(), opensearch_url=cluster.url, index_prefix=prefix)
     phases = _Phases()

@@ -300,7 +300,8 @@ def measure_interleaved(engine_settings, built: dict[str, dict[str, str]], work_
     errors: dict[tuple[str, str], int] = {(f, k): 0 for f in factors for k in kinds}
     per_round: dict[tuple[str, str], list] = {(f, k): [] for f in factors for k in kinds}
     lifecycle.swap_aliases(client, live, {n: built[factors[0]][n] for n in ("works", "researchers")}, drop_old=False)
-    env = harness.app_env(live.index_prefix, None, live.opensearch_url)
+    # computed answers only: kept answers (web/answers.py) would measure a memory lookup
+    env = harness.app_env(live.index_prefix, None, live.opensearch_url, PEERSCOPE_ANSWER_CACHE_MB="0")
     env.pop("PEERSCOPE_REDIS_URL", None)
     with harness.served(env, workers=2, log_path=work_dir / f"web-{live.index_prefix}.log") as web:
         for r in range(rounds + 1):  # round 0 warms the server and the engine on every factor
