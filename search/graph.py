@@ -136,12 +136,8 @@ def researcher_slice(client: OpenSearch, settings: Settings, rid: str,
 
 def work_slice(client: OpenSearch, settings: Settings, wid: str, limit: int = DEFAULT_LIMIT) -> dict:
     """The paper, its authors, topics and institutions, and the papers most similar to it."""
-    resp = client.search(index=settings.alias("works"),
-                         body=listing([visible([{"ids": {"values": [wid]}}])], WORK_SOURCE, 1, NEWEST))
-    found = R.hits(resp)
-    if not found:
-        raise NotFound("work", wid)
-    w = found[0]["_source"]
+    w = R.fetch_one(client, settings.alias("works"), "work", wid,
+                    listing([visible([{"ids": {"values": [wid]}}])], WORK_SOURCE, 1, NEWEST))["_source"]
     s = Slice(node_id("work", wid))
     me = s.node("work", wid, w.get("title"), year=w.get("year"))
     for a in (w.get("authors") or [])[:limit * 2]:
