@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,8 +107,15 @@ class Settings:
     cluster_heap: str = "1g"
     # Shards and replicas of every new index (search/lifecycle.py). One shard holds today's
     # corpus on one node; replicas None: 1 when the engine has two or more data nodes, else 0.
+    # `index_shards_of` overrides the shard count per index (name search, on the researcher
+    # index, is the first to want more primaries: docs/SCALING.md).
     index_shards: int = 1
+    index_shards_of: tuple[tuple[str, int], ...] = ()
     index_replicas: int | None = None
+
+    def shards_of(self, name: str) -> int:
+        """Primary shards of a new `name` index (works, researchers)."""
+        return dict(self.index_shards_of).get(name, self.index_shards)
 
     @property
     def opensearch_hosts(self) -> tuple[str, ...]:
@@ -136,6 +144,22 @@ class Settings:
 
     def with_prefix(self, prefix: str) -> "Settings":
         return replace(self, index_prefix=prefix)
+
+
+def _shards(value: str) -> dict[str, Any]:
+    """PEERSCOPE_INDEX_SHARDS: a count for every index ("2"), counts per index
+    ("works=4,researchers=2"), or both ("2,researchers=4")."""
+    default, per_index = Settings.index_shards, []
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        name, _, count = part.rpartition("=")
+        if not count.isdigit() or int(count) < 1 or (name and not name.isidentifier()):
+            raise ValueError(f"PEERSCOPE_INDEX_SHARDS: {part!r} is neither a shard count nor name=count "
+                             "(e.g. '2' or 'works=4,researchers=2')")
+        if name:
+            per_index.append((name, int(count)))
+        else:
+            default = int(count)
+    return {"index_shards": default, "index_shards_of": tuple(per_index)}
 
 
 def load_settings() -> Settings:
@@ -181,6 +205,6 @@ def load_settings() -> Settings:
         java_homes=tuple(v for v in (os.environ.get("OPENSEARCH_JAVA_HOME"), os.environ.get("JAVA_HOME")) if v),
         path=_env("PATH", d.path),
         cluster_heap=_env("PEERSCOPE_CLUSTER_HEAP", d.cluster_heap),
-        index_shards=int(_env("PEERSCOPE_INDEX_SHARDS", str(d.index_shards))),
+        **_shards(_env("PEERSCOPE_INDEX_SHARDS", str(d.index_shards))),
         index_replicas=None if (r := _env("PEERSCOPE_INDEX_REPLICAS", "auto").strip().lower()) == "auto" else int(r),
     )

@@ -5,7 +5,7 @@ Physical name: `{prefix}{alias}-v{N}-{stamp}`. Code reads and writes the alias
 replicas, bulk-loads it, restores the settings, swaps the alias in one
 `update_aliases` call, then drops the previous index (warehouse's pattern).
 
-Shards and replicas come from Settings (`index_shards`, `index_replicas`); by default one
+Shards and replicas come from Settings (`shards_of(name)`, `index_replicas`); by default one
 shard, and one replica as soon as the engine has a second data node to hold it
 (`replicas_for`), so that on a cluster every served index survives the loss of a node.
 """
@@ -62,7 +62,7 @@ def create_index(client: OpenSearch, settings: Settings, name: str, building: bo
     version = mappings.latest_version(name)
     body = mappings.load(name, settings.embedding_dims, version)
     index_settings = body["settings"].setdefault("index", {})
-    index_settings["number_of_shards"] = settings.index_shards
+    index_settings["number_of_shards"] = settings.shards_of(name)
     if building:
         index_settings.update(BUILD_SETTINGS["index"])
     else:
@@ -83,7 +83,7 @@ def reusable_index(client: OpenSearch, settings: Settings, name: str) -> str | N
     if len(live) != 1 or not live[0].startswith(f"{settings.alias(name)}-v{version}-"):
         return None
     shards = client.indices.get_settings(index=live[0], name="index.number_of_shards", flat_settings=True)
-    if int(shards[live[0]]["settings"]["index.number_of_shards"]) != settings.index_shards:
+    if int(shards[live[0]]["settings"]["index.number_of_shards"]) != settings.shards_of(name):
         return None
     meta = client.indices.get_mapping(index=live[0])[live[0]]["mappings"].get("_meta") or {}
     expected = mappings.load(name, settings.embedding_dims, version)["mappings"]["_meta"]

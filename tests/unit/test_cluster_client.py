@@ -281,6 +281,22 @@ def test_shards_and_replicas_from_the_environment(monkeypatch):
     assert load_settings().index_replicas is None
 
 
+def test_shards_per_index(monkeypatch):
+    from peerscope.config import load_settings
+    from search import lifecycle
+
+    monkeypatch.setenv("PEERSCOPE_INDEX_SHARDS", "2, researchers=4")
+    s = load_settings()
+    assert (s.shards_of("works"), s.shards_of("researchers")) == (2, 4)
+    c = _Client(1)
+    assert c.indices.created[lifecycle.create_index(c, s, "researchers")]["settings"]["index"]["number_of_shards"] == 4
+    assert c.indices.created[lifecycle.create_index(c, s, "works")]["settings"]["index"]["number_of_shards"] == 2
+    for wrong in ("two", "works=0", "works=", "a-b=2"):
+        monkeypatch.setenv("PEERSCOPE_INDEX_SHARDS", wrong)
+        with pytest.raises(ValueError, match="PEERSCOPE_INDEX_SHARDS"):
+            load_settings()
+
+
 def test_one_node_failing_does_not_start_the_cool_down_of_the_whole_engine(nodes):
     c = _client(fail_fast=True, timeout=1.0)
     for conn in c.transport.connection_pool.orig_connections:
