@@ -194,22 +194,30 @@ def names_command(prefix, n, samples, seed, out, show_misses) -> None:
 
 @eval_group.command("works")
 @click.option("--prefix", default=f"eval-{DEFAULT_CUTOFF}-", show_default=True)
-@click.option("--n", "n", type=int, default=300, show_default=True, help="Queries per task.")
+@click.option("--n", "n", type=int, default=300, show_default=True, help="Queries per task and sample.")
+@click.option("--samples", type=int, default=2, show_default=True, help="Disjoint held-out samples.")
+@click.option("--split", type=click.Choice(["held-out", "tuning"]), default="held-out", show_default=True,
+              help="Score held-out seeds (figures) or the tuning split (choosing a setting with --sweep).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--sweep", is_flag=True, help="Also score other keyword rules, weights and RRF k from the same lists.")
 @click.option("--out", help="Folder for the JSON results.")
-def works_command(prefix, n, seed, sweep, out) -> None:
+def works_command(prefix, n, samples, split, seed, sweep, out) -> None:
     """Keyword, vector and hybrid works search: titles for their volume, title words for their paper."""
     from evaluation import works as W
 
     settings = settings_for(prefix)
     _header(settings)
-    res = W.run(settings, n=n, seed=seed, sweep=sweep)
-    topical, known = res["scores"]["topical"], res["scores"]["known_item"]
-    rows = [[m, topical[m]["ndcg@10"], known[m]["mrr@10"], known[m]["s@1"]] for m in topical]
-    click.echo(format_table(f"Works search ({res['seeds']['topical']} titles for their workshop volume, "
-                            f"{res['seeds']['known_item']} three-word known-item queries, seed {seed})",
-                            ["mode", "topical nDCG@10", "known-item MRR@10", "known-item S@1"], rows))
+    res = W.run(settings, n=n, seed=seed, sweep=sweep, samples=samples, split=split)
+    for i, sample in enumerate(res["samples"], start=1):
+        topical, known = sample["scores"]["topical"], sample["scores"]["known_item"]
+        rows = [[m, topical[m]["ndcg@10"], known[m]["mrr@10"], known[m]["s@1"]] for m in topical]
+        click.echo(format_table(f"Works search, {split} sample {i} of {len(res['samples'])} "
+                                f"({sample['seeds']['topical']} titles for their workshop volume, "
+                                f"{sample['seeds']['known_item']} three-word known-item queries, seed {seed})",
+                                ["mode", "topical nDCG@10", "known-item MRR@10", "known-item S@1"], rows))
+        click.echo("\nhybrid - better single mode, paired: " + "; ".join(
+            f"{task} {p['metric']} {format_difference(p['vs_better'])} ({p['better_single']}, {p['ratio']:.2f}x)"
+            for task, p in sample["paired"].items()) + "\n")
     _dump(out, "works", res)
 
 

@@ -7,9 +7,10 @@
   they half remember a paper; the one relevant work is that paper. Words matter.
 
 Modes are the product's (`search.works.search_works`, with the web process's query
-embedder): keyword, vector, hybrid. `sweep` also scores, from the same lists, fusions
-with other keyword matching rules, weights and RRF k, so that the product's setting is
-chosen on both tasks at once.
+embedder): keyword, vector, hybrid, on two disjoint samples of seeds outside the tuning
+split. `sweep` also scores, from the same lists, fusions with other keyword matching rules,
+weights and RRF k, so that the product's setting is chosen on both tasks at once: run it with
+`split="tuning"`, the seeds no reported figure uses.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any
 from embeddings import QueryEmbedder
 from evaluation import metrics as M
 from evaluation import similar as S
-from evaluation.common import client_for, deterministic_sample, ensure_vectors_readable
+from evaluation.common import client_for, ensure_vectors_readable, held_out_samples, tuning_sample
 from peerscope.config import Settings
 from search import results as R
 from search import works as W
@@ -80,38 +81,58 @@ def _ids(hits: list[dict], drop: set[str], own: set[str]) -> list[str]:
     return out[:K]
 
 
-def run(settings: Settings, n: int = 300, seed: int = 0, sweep: bool = False) -> dict[str, Any]:
+def run(settings: Settings, n: int = 300, seed: int = 0, sweep: bool = False, samples: int = 2,
+        split: str = "held-out") -> dict[str, Any]:
+    """Scores of every mode on `samples` disjoint samples of seeds outside the tuning split
+    (`split="tuning"`: one sample inside it, where the sweep may choose a setting), with the
+    paired difference of the hybrid against the better single mode per task."""
     client = client_for(settings)
     ensure_vectors_readable(client, settings)
     works = S.load_works(client, settings)
     gt = S.volume_truth(works)
-    topical = deterministic_sample(list(gt), n, seed)
-    known = deterministic_sample(sorted(works), n * 2, seed + 1)
+    if split == "tuning":
+        topical_sets, known_sets = [tuning_sample(list(gt), n, seed)], [tuning_sample(sorted(works), n * 2, seed + 1)]
+    else:
+        topical_sets = held_out_samples(list(gt), n, samples, seed)
+        known_sets = held_out_samples(sorted(works), n * 2, samples, seed + 1)
+    wanted = sorted({i for group in (*topical_sets, *known_sets) for i in group})
     titles = {h["_id"]: h["_source"].get("title") or "" for h in client.search(
-        index=settings.alias("works"), body={"size": len(set(topical) | set(known)), "_source": ["title"],
-                                             "query": {"ids": {"values": sorted(set(topical) | set(known))}}})["hits"]["hits"]}
-    rnd = random.Random(seed)
-    queries = [(sid, known_item_query(titles.get(sid, ""), rnd)) for sid in known]
-    queries = [(sid, q) for sid, q in queries if q][:n]
+        index=settings.alias("works"), body={"size": len(wanted), "_source": ["title"],
+                                             "query": {"ids": {"values": wanted}}})["hits"]["hits"]}
     embed = QueryEmbedder(settings)
-    per: dict[str, dict[str, dict[str, list[float]]]] = {"topical": defaultdict(lambda: defaultdict(list)),
-                                                          "known_item": defaultdict(lambda: defaultdict(list))}
+    out = []
+    for topical, known in zip(topical_sets, known_sets):
+        rnd = random.Random(seed)
+        queries = [(sid, known_item_query(titles.get(sid, ""), rnd)) for sid in known]
+        queries = [(sid, q) for sid, q in queries if q][:n]
+        per: dict[str, dict[str, dict[str, list[float]]]] = {"topical": defaultdict(lambda: defaultdict(list)),
+                                                              "known_item": defaultdict(lambda: defaultdict(list))}
 
-    def score(task: str, q: str, sid: str, drop: set[str], own: set[str], relevant: dict[str, float]) -> None:
-        for mode in MODES:  # the product path, as served
-            found = W.search_works(client, settings, {"q": q, "mode": mode, "size": K + 10}, embed)
-            _record(per[task][mode], _ids(found.results, drop, own), relevant)
-        if sweep:
-            for name, hits in _variants(_lists(client, settings, q, embed(q))).items():
-                _record(per[task][name], _ids(hits, drop, own), relevant)
+        def score(task: str, q: str, drop: set[str], own: set[str], relevant: dict[str, float]) -> None:
+            for mode in MODES:  # the product path, as served
+                found = W.search_works(client, settings, {"q": q, "mode": mode, "size": K + 10}, embed)
+                _record(per[task][mode], _ids(found.results, drop, own), relevant)
+            if sweep:
+                for name, hits in _variants(_lists(client, settings, q, embed(q))).items():
+                    _record(per[task][name], _ids(hits, drop, own), relevant)
 
-    for sid in topical:
-        score("topical", titles[sid], sid, {sid}, set(works[sid].get("author_ids") or []), gt[sid])
-    for sid, q in queries:
-        score("known_item", q, sid, set(), set(), {sid: 1.0})
-    return {"seeds": {"topical": len(topical), "known_item": len(queries)}, "pool": len(gt),
-            "scores": {task: {m: {k: M.mean(v) for k, v in d.items()} for m, d in per[task].items()}
-                       for task in per}}
+        for sid in topical:
+            score("topical", titles[sid], {sid}, set(works[sid].get("author_ids") or []), gt[sid])
+        for sid, q in queries:
+            score("known_item", q, set(), set(), {sid: 1.0})
+        out.append({"seeds": {"topical": len(topical), "known_item": len(queries)},
+                    "scores": {task: {m: {k: M.mean(v) for k, v in d.items()} for m, d in per[task].items()}
+                               for task in per},
+                    "paired": {task: _versus_better_single(per[task], metric)
+                               for task, metric in (("topical", "ndcg@10"), ("known_item", "mrr@10"))}})
+    return {"pool": len(gt), "split": split, "samples": out}
+
+
+def _versus_better_single(per: dict[str, dict[str, list[float]]], metric: str) -> dict[str, Any]:
+    best = max(("keyword", "vector"), key=lambda m: M.mean(per[m][metric]))
+    return {"metric": metric, "better_single": best,
+            "ratio": M.ratio(M.mean(per["hybrid"][metric]), M.mean(per[best][metric])),
+            "vs_better": M.paired_difference(per["hybrid"][metric], per[best][metric])}
 
 
 def _record(into: dict[str, list[float]], ranked: list[str], relevant: dict[str, float]) -> None:
