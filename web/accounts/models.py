@@ -12,7 +12,7 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 EMAIL_MAX, NAME_MAX, ID_MAX = 254, 80, 200
@@ -45,19 +45,27 @@ class User(Base):
     email_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # A new address waiting for its confirmation link; the old one stays in use until then.
+    pending_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    # Set when the account was deleted: the row stays (nameless) so that the history of owner
+    # edits can say "a deleted account"; nothing personal is left on it.
+    deleted_at: Mapped[datetime | None]
 
     @property
     def verified(self) -> bool:
-        return self.email_verified_at is not None
+        return self.email_verified_at is not None and self.deleted_at is None
 
     # What Flask-Login asks of a user (web/accounts/context.py). The session keeps `get_id()`,
     # which carries a fingerprint of the password hash: a password change ends the other sessions.
     is_authenticated = True
-    is_active = True
     is_anonymous = False
 
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.deleted_at is None
+
     def get_id(self) -> str:
-        return f"{self.id}:{hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]}"
+        return f"{self.id}:{hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]}"  # = password_fingerprint
 
 
 class Claim(Base):
@@ -75,7 +83,7 @@ class Claim(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     evidence: Mapped[str] = mapped_column(Text)
     orcid: Mapped[str | None] = mapped_column(String(19))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|withdrawn
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|withdrawn|released
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
@@ -168,3 +176,37 @@ class SyncEvent(Base):
     reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
+
+
+DIGEST_FREQUENCIES = ("none", "daily", "weekly")
+
+
+class MailPreferences(Base):
+    """What one person wants by mail; a person without a row gets the defaults (all on, no digest).
+
+    Mail about the account itself (confirmation links, password reset, a change of address)
+    is always sent."""
+    __tablename__ = "mail_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    claim_decisions: Mapped[bool] = mapped_column(Boolean, default=True)
+    invitations: Mapped[bool] = mapped_column(Boolean, default=True)  # received, and a copy of those sent
+    invitation_answers: Mapped[bool] = mapped_column(Boolean, default=True)  # to both sides
+    digest: Mapped[str] = mapped_column(String(8), default="none", index=True)  # none|daily|weekly
+    last_digest_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class KnownWork(Base):
+    """A version id of a work that a follower must not be alerted to (again).
+
+    `baseline`: on a followed profile when the follow began (not new to them); `sent`: in a
+    digest. Every version id of a work is kept (its own id and e.g. "arxiv:<id>"), so a work
+    that a later build merges, splits or re-attributes is still recognised."""
+    __tablename__ = "known_works"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    version_id: Mapped[str] = mapped_column(String(ID_MAX), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(8))  # baseline|sent
+    researcher_id: Mapped[str | None] = mapped_column(String(ID_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
