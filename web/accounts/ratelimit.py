@@ -36,6 +36,9 @@ LOGIN_PER_ACCOUNT = Limit("login-account", 5, 15 * 60)  # failed logins for one 
 LOGIN_PER_ADDRESS = Limit("login-ip", 30, 15 * 60)  # failed logins from one client address
 SIGNUP_PER_ADDRESS = Limit("signup-ip", 10, 3600)
 MAIL_PER_ACCOUNT = Limit("mail-account", 3, 3600)  # verification e-mails sent again
+RESET_PER_ACCOUNT = Limit("reset-account", 3, 3600)  # reset links mailed to one address
+RESET_PER_ADDRESS = Limit("reset-ip", 10, 3600)  # reset links asked for from one client address
+EMAIL_CHANGE_PER_ACCOUNT = Limit("email-change", 3, 3600)
 INVITES_PER_HOUR = Limit("invite-hour", 5, 3600)
 INVITES_PER_DAY = Limit("invite-day", 20, 24 * 3600)
 

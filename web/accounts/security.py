@@ -1,6 +1,8 @@
 """Passwords (Argon2id via argon2-cffi), signed e-mail tokens, input rules for accounts."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 from argon2 import PasswordHasher
@@ -9,6 +11,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 PASSWORD_MIN, PASSWORD_MAX = 10, 200
 VERIFY_MAX_AGE_S = 3 * 24 * 3600
+RESET_MAX_AGE_S = 3600  # a password reset link works for one hour
+CHANGE_MAX_AGE_S = 24 * 3600  # a new address must be confirmed within a day
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 
@@ -65,6 +69,48 @@ def read_email_token(secret: str, token: str, max_age: int = VERIFY_MAX_AGE_S) -
     """(user id, e-mail) of a valid token; None when it is forged, mangled or expired."""
     try:
         data = _serializer(secret, "verify-email").loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("e"), str):
+        return None
+    return data["u"], data["e"]
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """A short digest of the stored hash: binds tokens and sessions to the current password."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def reset_token(secret: str, user_id: int, password_hash: str) -> str:
+    """A signed, dated password-reset token bound to the password it replaces: once the
+    password changes (by this token or otherwise) the token no longer matches, so it is
+    single-use and ends with the next change."""
+    return _serializer(secret, "reset-password").dumps({"u": user_id, "p": password_fingerprint(password_hash)})
+
+
+def read_reset_token(secret: str, token: str, max_age: int = RESET_MAX_AGE_S) -> tuple[int, str] | None:
+    """(user id, password fingerprint) of a valid token; None when forged, mangled or expired."""
+    try:
+        data = _serializer(secret, "reset-password").loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("p"), str):
+        return None
+    return data["u"], data["p"]
+
+
+def reset_matches(fingerprint: str, password_hash: str) -> bool:
+    return hmac.compare_digest(fingerprint, password_fingerprint(password_hash))
+
+
+def change_email_token(secret: str, user_id: int, new_email: str) -> str:
+    """A signed, dated token that proves the new address of a change of address."""
+    return _serializer(secret, "change-email").dumps({"u": user_id, "e": new_email})
+
+
+def read_change_email_token(secret: str, token: str, max_age: int = CHANGE_MAX_AGE_S) -> tuple[int, str] | None:
+    try:
+        data = _serializer(secret, "change-email").loads(token, max_age=max_age)
     except (SignatureExpired, BadSignature):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("e"), str):
