@@ -87,7 +87,8 @@ def approve(session: Session, claim_id: int, admin_email: str, note: str = "") -
     claim = _pending_claim(session, claim_id)
     if owner_claim(session, claim.researcher_id) is not None:
         raise Conflict("This profile already has a verified owner.")
-    claim.status, claim.decided_at, claim.decided_by = "approved", utcnow(), admin_email
+    now = utcnow()  # one time for the decision and the rivals it declines (rivals_of finds them by it)
+    claim.status, claim.decided_at, claim.decided_by = "approved", now, admin_email
     claim.decision_note = note.strip()[:NOTE_MAX] or None
     try:
         session.flush()
@@ -95,9 +96,16 @@ def approve(session: Session, claim_id: int, admin_email: str, note: str = "") -
         raise Conflict("This profile already has a verified owner.") from None
     for other in session.scalars(select(Claim).where(Claim.researcher_id == claim.researcher_id,
                                                      Claim.status == "pending", Claim.id != claim.id)):
-        other.status, other.decided_at, other.decided_by = "rejected", utcnow(), admin_email
+        other.status, other.decided_at, other.decided_by = "rejected", now, admin_email
         other.decision_note = "Another claim of this profile was approved."
     return claim, record_sync(session, claim.researcher_id, "claim-approved")
+
+
+def rivals_of(session: Session, claim: Claim) -> list[Claim]:
+    """The other claims of the profile that approving `claim` declined."""
+    return list(session.scalars(select(Claim).where(
+        Claim.researcher_id == claim.researcher_id, Claim.id != claim.id, Claim.status == "rejected",
+        Claim.decided_at == claim.decided_at)))
 
 
 def reject(session: Session, claim_id: int, admin_email: str, note: str) -> Claim:
