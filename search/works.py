@@ -158,3 +158,47 @@ def works_by_authors(client: OpenSearch, settings: Settings, author_ids: list[st
     body = L.works_by_authors(author_ids, Q.LIST_SOURCE, size=size, from_=(page - 1) * size)
     resp = client.search(index=settings.alias("works"), body=body)
     return Page.numbered([R.to_result(h) for h in R.hits(resp)], R.total(resp), page, size, last_page=FEED_MAX_PAGE)
+
+
+# Terms a query may hold (the engine's index.max_terms_count is 65,536): known ids beyond it
+# are filtered out of the answer here instead.
+KNOWN_IN_QUERY = 60_000
+VERSION_PAGE = 5_000
+
+
+def work_identity(work: Mapping[str, Any]) -> set[str]:
+    """Every id a work is known by: its own and its versions' (an Anthology id, "arxiv:<id>")."""
+    return {work["id"], *(work.get("version_ids") or [])}
+
+
+def version_ids_by_authors(client: OpenSearch, settings: Settings, author_ids: list[str]) -> set[str]:
+    """The ids and version ids of every work (hidden ones too) by any of `author_ids`."""
+    out: set[str] = set()
+    if not author_ids:
+        return out
+    after = None
+    while True:
+        resp = client.search(index=settings.alias("works"),
+                             body=L.version_ids_page(author_ids, size=VERSION_PAGE, after=after))
+        hits = R.hits(resp)
+        for h in hits:
+            out |= work_identity({"id": h["_id"], **(h.get("_source") or {})})
+        if len(hits) < VERSION_PAGE:
+            return out
+        after = hits[-1]["sort"]
+
+
+def new_works_by_authors(client: OpenSearch, settings: Settings, author_ids: list[str], known: set[str],
+                         size: int) -> tuple[list[dict], int]:
+    """(works, how many in all): visible works by `author_ids` none of whose ids is in `known`,
+    newest first, at most `size`; each result carries `version_ids`."""
+    if not author_ids:
+        return [], 0
+    in_query = sorted(known)[:KNOWN_IN_QUERY]
+    rest = known.difference(in_query)
+    body = L.new_works_by_authors(author_ids, in_query, [*Q.LIST_SOURCE, "version_ids"],
+                                  size=size + min(len(rest), 1000))
+    resp = client.search(index=settings.alias("works"), body=body)
+    found = [R.to_result(h) for h in R.hits(resp)]
+    found = [w for w in found if not work_identity(w) & rest][:size]
+    return found, R.total(resp) if not rest else len(found)

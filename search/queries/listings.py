@@ -37,6 +37,22 @@ def works_by_authors(author_ids: list[str], source: list[str], *, size: int, fro
             "track_total_hits": True, "query": visible([{"terms": {"author_ids": list(author_ids)}}])}
 
 
+def version_ids_page(author_ids: list[str], *, size: int, after: list | None = None) -> dict:
+    """Every work (hidden ones too) by any of `author_ids`: its id and version ids, by id, one page."""
+    body = {"size": size, "_source": ["id", "version_ids"], "sort": [{"id": "asc"}], "track_total_hits": False,
+            "query": {"bool": {"filter": [{"terms": {"author_ids": list(author_ids)}}]}}}
+    if after:
+        body["search_after"] = after
+    return body
+
+
+def new_works_by_authors(author_ids: list[str], known: list[str], source: list[str], *, size: int) -> dict:
+    """Visible works by any of `author_ids` none of whose ids (own or version) is in `known`, newest first."""
+    must_not = [{"terms": {"version_ids": list(known)}}, {"terms": {"id": list(known)}}] if known else []
+    return {"size": size, "_source": source, "sort": NEWEST, "track_total_hits": True,
+            "query": visible([{"terms": {"author_ids": list(author_ids)}}], must_not)}
+
+
 def works_by_topic(topic: str, source: list[str], size: int) -> dict:
     return {"size": size, "_source": source, "sort": NEWEST, "track_total_hits": False,
             "query": visible([topic_clause(topic)])}
