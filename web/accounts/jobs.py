@@ -77,6 +77,14 @@ def pending_events(session: Session) -> list[tuple[str, int, str]]:
     return list({e.researcher_id: event_key(e) for e in rows}.values())
 
 
+def waiting(session: Session, researcher_ids: list[str]) -> set[str]:
+    """The researchers among `researcher_ids` whose index documents still wait for a sync job."""
+    if not researcher_ids:
+        return set()
+    return set(session.scalars(select(SyncEvent.researcher_id).where(
+        SyncEvent.done_at.is_(None), SyncEvent.researcher_id.in_(researcher_ids))))
+
+
 # ---------------------------------------------------------------- the job (runs in a worker)
 
 def _settings(prefix: str) -> Settings:
