@@ -183,5 +183,8 @@ def test_cli_migrates_shows_the_outbox_and_decides_pending_claims(tmp_path, monk
     result = runner.invoke(accounts_group, ["approve-claims"])
     assert "1 pending claims" in result.output and "my page lists these papers" in result.output
     result = runner.invoke(accounts_group, ["approve-claims", "--reject", "1", "--note", "not enough"])
-    assert result.exit_code == 0 and "rejected claim 1" in result.output
+    assert result.exit_code == 0 and "declined claim 1 (not enough)" in result.output
+    assert "c@example.org was told by mail" in result.output
+    told = [m for m in mail.outbox(load_settings()) if m["to"] == "c@example.org"][-1]
+    assert told["subject"] == "Your claim of r9 was declined" and "The reviewer's reason: not enough" in told["body"]
     db.dispose(url)

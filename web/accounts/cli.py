@@ -10,7 +10,7 @@ import click
 from redis import Redis
 
 from peerscope.config import load_settings
-from web.accounts import claims, corrections, db, jobs, mail
+from web.accounts import claims, corrections, db, digests, jobs, mail, notify
 from web.accounts.errors import AccountError
 
 _LINK = re.compile(r"https?://\S+")
@@ -67,16 +67,18 @@ def approve_claims(approve_ids, reject_ids, note, as_) -> None:
     settings = load_settings()
     url = settings.accounts_database_url
     _ready(url)
-    events = []
+    events, decided = [], []
     try:
         with db.transaction(url) as session:
             for cid in approve_ids:
                 claim, event = claims.approve(session, cid, _decider(as_), note)
                 events.append(jobs.event_key(event))
+                decided.append(cid)
                 click.echo(f"approved claim {cid}: {claim.user.email} owns {claim.researcher_id}")
             for cid in reject_ids:
                 claims.reject(session, cid, _decider(as_), note)
-                click.echo(f"rejected claim {cid}")
+                decided.append(cid)
+                click.echo(f"declined claim {cid}" + (f" ({note})" if note else " (no reason given: use --note)"))
             pending = claims.pending(session)
             if not approve_ids and not reject_ids:
                 click.echo(f"{len(pending)} pending claims")
@@ -86,17 +88,40 @@ def approve_claims(approve_ids, reject_ids, note, as_) -> None:
                     click.echo("    " + c.evidence.replace("\n", "\n    "))
     except AccountError as exc:
         sys.exit(f"error: {exc.message}")
+    _mail_decisions(settings, decided)
     if events:
-        queue_syncs(settings, events)
+        queue_syncs(settings, events, what="the profile updates" if len(events) == 1 else "the profiles update")
 
 
-def queue_syncs(settings, events) -> None:
-    from rq import Queue
+def _mail_decisions(settings, claim_ids) -> None:
+    from web.accounts.models import Claim
 
-    queue = Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url))
+    base = notify.base_url(settings)
+    with db.session_for(settings.accounts_database_url) as session:
+        for cid in claim_ids:
+            claim = session.get(Claim, cid)
+            told = notify.claim_decided(settings, session, claim, base)
+            click.echo(f"claim {cid}: " + (f"{claim.user.email} was told by mail" if told
+                                           else "the claimant gets no mail about decisions (their setting)"))
+
+
+def queue_syncs(settings, events, what: str = "the profiles update") -> None:
+    from rq import Queue, Worker
+
+    conn = Redis.from_url(settings.redis_url)
+    queue = Queue(settings.queue_name, connection=conn)
     queued = sum(jobs.enqueue_sync(queue, settings.index_prefix, e) for e in events)
-    click.echo(f"{queued} index syncs queued" + ("" if queued == len(events) else
-                                                  "; Redis was unreachable, run `peerscope accounts resync` later"))
+    if queued != len(events):
+        click.echo(f"{queued} of {len(events)} index syncs queued; Redis was unreachable, "
+                   "run `peerscope accounts resync` once it is back")
+        return
+    workers = Worker.count(connection=conn, queue=queue)
+    if workers:
+        click.echo(f"{queued} index syncs queued; {what} within a minute ({workers} worker(s) running)")
+    else:
+        click.echo(f"{queued} index syncs queued, but no worker is running on queue {settings.queue_name!r}: "
+                   f"{what} once one runs (`peerscope run` serves the app with a worker; "
+                   "or `peerscope worker`)")
 
 
 @accounts_group.command("requests")
@@ -130,7 +155,35 @@ def resync(everyone: bool) -> None:
     settings = load_settings()
     _ready(settings.accounts_database_url)
     count = jobs.resync(settings, Redis.from_url(settings.redis_url), everyone=everyone)
-    click.echo(f"{count} index syncs queued; `peerscope worker` runs them")
+    click.echo(f"{count} index syncs queued; a worker runs them (`peerscope run` or `peerscope worker`)")
+
+
+@accounts_group.command("digests")
+@click.option("--now", "now_", is_flag=True, help="Send the digests that are due now, in this process.")
+@click.option("--schedule", is_flag=True, help="Queue the hourly tick on RQ's scheduler (workers do this).")
+def digests_command(now_: bool, schedule: bool) -> None:
+    """Digests of new works: who gets one and when; send the due ones now, or schedule them."""
+    from rq import Queue
+
+    from search.engine import connect
+
+    settings = load_settings()
+    _ready(settings.accounts_database_url)
+    if schedule:
+        queue = Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url))
+        fresh = digests.schedule(queue, settings.index_prefix)
+        click.echo("hourly digest tick " + ("scheduled" if fresh else "was already scheduled"))
+    if now_:
+        client = connect(settings, timeout=60)
+        try:
+            result = digests.send_due(settings, client)
+        finally:
+            client.close()
+        click.echo(f"{result['due']} digests due, {result['sent']} sent with {result['works']} works "
+                   "(nothing new: no mail)")
+    if not now_ and not schedule:
+        with db.session_for(settings.accounts_database_url) as session:
+            click.echo(f"{len(digests.due(session))} digests due now; `--now` sends them")
 
 
 def account_commands() -> list:

@@ -106,6 +106,13 @@ def commit_and_sync(events: Iterable[SyncEvent | None] = ()) -> None:
         jobs.enqueue_sync(services().queue, settings().index_prefix, event)
 
 
+def site() -> str:
+    """The site's address for links in mail: PEERSCOPE_PUBLIC_URL, else the request's."""
+    from web.accounts.notify import base_url
+
+    return base_url(settings(), request.host_url)
+
+
 def client_address() -> str:
     return request.remote_addr or "unknown"
 

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from web.accounts import claims, corrections, invitations, security
+from web.accounts import claims, corrections, invitations, preferences, security
 from web.accounts.models import EMAIL_MAX, ID_MAX, NAME_MAX
 
 
@@ -68,3 +68,36 @@ class AnswerForm(FlaskForm):
                           validators=[DataRequired()])
     note = TextAreaField("Note to the sender (optional)", validators=[
         Optional(), Length(max=invitations.NOTE_MAX)])
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("E-mail address of your account", validators=[DataRequired(), Length(max=EMAIL_MAX)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[
+        DataRequired(), Length(min=security.PASSWORD_MIN, max=security.PASSWORD_MAX)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=security.PASSWORD_MAX)])
+    password = PasswordField("New password", validators=[
+        DataRequired(), Length(min=security.PASSWORD_MIN, max=security.PASSWORD_MAX)])
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField("New e-mail address", validators=[DataRequired(), Length(max=EMAIL_MAX)])
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=security.PASSWORD_MAX)])
+
+
+class SettingsForm(FlaskForm):
+    claim_decisions = BooleanField(preferences.KINDS["claim_decisions"])
+    invitations = BooleanField(preferences.KINDS["invitations"])
+    invitation_answers = BooleanField(preferences.KINDS["invitation_answers"])
+    digest = RadioField("Digest of new works by the people you follow",
+                        choices=list(preferences.DIGESTS.items()), validators=[DataRequired()])
+
+
+class DeleteForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=security.PASSWORD_MAX)])
+    confirm = BooleanField("I understand that this cannot be undone", validators=[DataRequired()])

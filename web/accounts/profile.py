@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from web.accounts import claims, corrections, follows
+from web.accounts import claims, corrections, follows, jobs
 from web.accounts import context as C
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,9 @@ def corrections_for(researcher_id: str) -> list[dict[str, Any]]:
 
 
 def profile_panel(researcher_id: str) -> dict[str, Any]:
-    """{signed_in, following, claimed, is_owner, can_invite} for the viewer of a profile."""
+    """{signed_in, following, claimed, is_owner, can_invite, syncing} for the viewer of a profile;
+    `syncing`: a change made here (a claim approved, an edit, a follow) still waits for the job
+    that writes it into the index, so the page says it updates within a minute."""
     user = None
     try:
         session = C.dbs()
@@ -48,8 +50,9 @@ def profile_panel(researcher_id: str) -> dict[str, Any]:
             "is_owner": is_owner,
             "can_invite": (owner is not None and not is_owner
                            and corrections.open_to_collaborate(session, researcher_id)),
+            "syncing": bool(jobs.waiting(session, [researcher_id])),
         }
     except (OperationalError, ProgrammingError) as exc:
         _store_failed(exc)
         return {"signed_in": False, "following": False, "claimed": False, "is_owner": False,
-                "can_invite": False}
+                "can_invite": False, "syncing": False}

@@ -7,16 +7,17 @@ from web.accounts import errors
 from web.accounts.context import current_user
 from web.accounts.csrf import csrf
 from web.accounts.errors import NotSignedIn
-from web.accounts.views import api, auth, claims, follows, invitations, owner
+from web.accounts.views import api, auth, claims, follows, invitations, leaving, owner
 
 bp = Blueprint("accounts", __name__, static_folder="../static", static_url_path="/accounts-static")
-for child in (auth, claims, owner, follows, invitations, api):
+for child in (auth, claims, owner, follows, invitations, leaving, api):
     bp.register_blueprint(child.bp)
 errors.register(bp)
 
 
 # Writes that need no session (everything else answers 401 without one).
-ANONYMOUS_WRITES = {"accounts.auth.signup", "accounts.auth.login", "accounts.auth.logout"}
+ANONYMOUS_WRITES = {"accounts.auth.signup", "accounts.auth.login", "accounts.auth.logout", "accounts.auth.forgot",
+                    "accounts.auth.reset"}
 
 
 @bp.before_request

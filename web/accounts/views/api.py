@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask_wtf.csrf import generate_csrf
 
-from web.accounts import claims, corrections, follows, invitations
+from web.accounts import claims, corrections, digests, follows, invitations, notify
 from web.accounts import context as C
 from web.accounts.errors import Invalid
 from web.accounts.views.invitations import check_invite_limits, count_invite
@@ -51,14 +51,15 @@ def following():
 def follow(researcher_id: str):
     user = C.require_user(verified=True)
     C.researcher(researcher_id)
-    C.commit_and_sync([follows.follow(C.dbs(), user, researcher_id)])
+    s = C.services()
+    C.commit_and_sync([digests.follow(C.dbs(), s.opensearch, s.settings, user, researcher_id)])
     return jsonify({"researcher_id": researcher_id, "following": True})
 
 
 @bp.delete("/following/<researcher_id>")
 def unfollow(researcher_id: str):
     user = C.require_user(verified=True)
-    C.commit_and_sync([follows.unfollow(C.dbs(), user, researcher_id)])
+    C.commit_and_sync([digests.unfollow(C.dbs(), user, researcher_id)])
     return jsonify({"researcher_id": researcher_id, "following": False})
 
 
@@ -130,6 +131,7 @@ def send_invitation():
     inv = invitations.send(C.dbs(), user, rid, str(body.get("message") or ""))
     C.dbs().commit()
     count_invite(user.id)
+    notify.invitation_sent(C.settings(), C.dbs(), inv, C.site())
     return jsonify(_invitation(inv, user)), 201
 
 
@@ -147,4 +149,5 @@ def answer_invitation(invitation_id: int):
         raise Invalid('Give "decision": "accept" or "decline".')
     inv = invitations.answer(C.dbs(), user, invitation_id, body["decision"] == "accept", str(body.get("note") or ""))
     C.dbs().commit()
+    notify.invitation_answered(C.settings(), C.dbs(), inv, C.site())
     return jsonify(_invitation(inv, user))

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from web.accounts import claims, corrections, mail, ratelimit, users
+from web.accounts import claims, corrections, jobs, mail, notify, ratelimit, users
 from web.accounts import context as C
-from web.accounts.errors import RateLimited
-from web.accounts.forms import ButtonForm, LoginForm, SignupForm
+from web.accounts.errors import AccountError, RateLimited
+from web.accounts.forms import (ButtonForm, ChangePasswordForm, EmailChangeForm, ForgotForm, LoginForm,
+                                NewPasswordForm, SignupForm)
 from web.accounts.models import User
-from web.accounts.security import email_token
+from web.accounts.security import change_email_token, email_token
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
@@ -113,11 +114,108 @@ def logout():
     return redirect(url_for("accounts.auth.login"))
 
 
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot():
+    """Mail a reset link; the answer is the same whether or not the address has an account."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        _limit(ratelimit.RESET_PER_ADDRESS, C.client_address(), "reset links asked for from your network")
+        _limit(ratelimit.RESET_PER_ACCOUNT, email, "reset links for this address")
+        ratelimit.hit(ratelimit.RESET_PER_ADDRESS, C.client_address())
+        ratelimit.hit(ratelimit.RESET_PER_ACCOUNT, email)
+        found = users.reset_link_for(C.dbs(), C.settings().secret_key, email)
+        if found is not None:
+            user, token = found
+            notify.password_reset(C.settings(), user, _link("accounts.auth.reset", token=token))
+        return render_template("accounts/check_mail.html", email=email, reset=True), 200
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/forgot.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    token = token[:500]
+    form = NewPasswordForm()
+    error = None
+    if users.reset_user(C.dbs(), C.settings().secret_key, token) is None:
+        return render_template("accounts/reset_failed.html"), 400
+    if form.validate_on_submit():
+        try:
+            user = users.reset_password(C.dbs(), C.settings().secret_key, token, form.password.data)
+        except AccountError as exc:
+            if exc.status != 400:
+                raise
+            error = exc.message
+        else:
+            C.dbs().commit()
+            C.sign_in(user)
+            flash("Your new password is set; you are signed in. Other sessions of your account have ended.")
+            return redirect(url_for("accounts.auth.account"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/reset.html", form=form, error=error, token=token), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    user = C.require_user()
+    form = ChangePasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            users.change_password(C.dbs(), user, form.current.data, form.password.data)
+        except AccountError as exc:
+            if exc.status != 400:
+                raise
+            error = exc.message
+        else:
+            C.dbs().commit()
+            C.sign_in(user)  # this session goes on with the new password; the others end
+            flash("Your password is changed. Other sessions of your account have ended.")
+            return redirect(url_for("accounts.auth.account"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/password.html", form=form, error=error), status
+
+
+@bp.route("/email", methods=["GET", "POST"])
+def email():
+    user = C.require_user()
+    form = EmailChangeForm()
+    error = None
+    if form.validate_on_submit():
+        _limit(ratelimit.EMAIL_CHANGE_PER_ACCOUNT, str(user.id), "changes of address")
+        try:
+            new = users.request_email_change(C.dbs(), user, form.password.data, form.email.data)
+        except AccountError as exc:
+            if exc.status != 400:
+                raise
+            error = exc.message
+        else:
+            ratelimit.hit(ratelimit.EMAIL_CHANGE_PER_ACCOUNT, str(user.id))
+            C.dbs().commit()
+            link = _link("accounts.auth.confirm_email", token=change_email_token(C.settings().secret_key, user.id, new))
+            notify.email_change_requested(C.settings(), user, new, link)
+            flash(f"We sent a link to {new}. Until you open it, mail keeps coming to {user.email}.")
+            return redirect(url_for("accounts.auth.account"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/email.html", form=form, error=error, user=user), status
+
+
+@bp.get("/email/confirm/<token>")
+def confirm_email(token: str):
+    user, old = users.confirm_email_change(C.dbs(), C.settings().secret_key, token[:500])
+    C.dbs().commit()
+    notify.email_changed(C.settings(), user, old)
+    flash(f"Your address is now {user.email}.")
+    return redirect(url_for("accounts.auth.account"))
+
+
 @bp.get("")
 def account():
     user = C.require_user()
     session = C.dbs()
     owned = claims.owned_profiles(session, user)
     return render_template("accounts/account.html", user=user, claims=claims.of_user(session, user), owned=owned,
+                           syncing=jobs.waiting(session, owned),
                            admin=C.is_admin(user), button=ButtonForm(),
                            open_flags={rid: corrections.open_to_collaborate(session, rid) for rid in owned})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from web.accounts import claims, corrections
+from web.accounts import claims, corrections, notify
 from web.accounts import context as C
 from web.accounts.errors import AccountError
 from web.accounts.forms import ClaimForm, DecisionForm
@@ -66,12 +66,19 @@ def decide(claim_id: int, decision: str):
     if decision == "approve":
         claim, event = claims.approve(C.dbs(), claim_id, admin.email, note)
         C.commit_and_sync([event])
-        flash(f"Claim {claim.id} approved: {claim.user.display_name} now owns {claim.researcher_id}.")
+        mailed = notify.claim_decided(C.settings(), C.dbs(), claim, C.site())
+        flash(f"Claim {claim.id} approved: {claim.user.display_name} now owns {claim.researcher_id}; "
+              f"the profile updates within a minute.{_told(mailed)}")
     else:
         claim = claims.reject(C.dbs(), claim_id, admin.email, note)
         C.dbs().commit()
-        flash(f"Claim {claim.id} rejected.")
+        mailed = notify.claim_decided(C.settings(), C.dbs(), claim, C.site())
+        flash(f"Claim {claim.id} declined.{_told(mailed)}")
     return redirect(url_for("accounts.claims.queue"))
+
+
+def _told(mailed: bool) -> str:
+    return " The claimant was told by mail." if mailed else " (The claimant gets no mail about decisions.)"
 
 
 @bp.get("/admin/requests")

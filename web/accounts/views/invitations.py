@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from web.accounts import invitations, ratelimit
+from web.accounts import invitations, notify, ratelimit
 from web.accounts import context as C
 from web.accounts.errors import AccountError, RateLimited
 from web.accounts.forms import AnswerForm, ButtonForm, InviteForm
@@ -42,6 +42,7 @@ def invite(researcher_id: str):
         else:
             C.dbs().commit()
             count_invite(user.id)
+            notify.invitation_sent(C.settings(), C.dbs(), inv, C.site())
             flash(f"Your invitation to {doc.get('name') or researcher_id} was sent.")
             return redirect(url_for("accounts.invitations.show", invitation_id=inv.id))
     status = 400 if form.is_submitted() else 200
@@ -73,6 +74,7 @@ def answer(invitation_id: int):
                                form=form, button=ButtonForm(), error="Choose accept or decline."), 400
     inv = invitations.answer(C.dbs(), user, invitation_id, form.decision.data == "accept", form.note.data or "")
     C.dbs().commit()
+    notify.invitation_answered(C.settings(), C.dbs(), inv, C.site())
     flash(f"You {inv.status} the invitation from {inv.sender.display_name}.")
     return redirect(url_for("accounts.invitations.show", invitation_id=invitation_id))
 

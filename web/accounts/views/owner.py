@@ -52,7 +52,7 @@ def _apply(doc: dict, change, success: str, **forms):
             raise
         return _page(doc, exc.status, exc.message, **forms)
     C.commit_and_sync([event])
-    flash(success + " The public profile shows it within a few seconds.")
+    flash(success + " The public profile shows it within a minute.")
     return redirect(url_for("accounts.owner.edit", researcher_id=doc["id"]))
 
 
