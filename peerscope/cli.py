@@ -129,7 +129,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
     from web.serving import MAX_REQUEST_LINE
 
-    click.echo(f"Peerscope is serving at http://{host}:{port}/", err=True)
+    click.echo(f"Peerscope is serving at http://{host}:{port}/ (the web app only: what pages queue waits for "
+               "`peerscope worker`; `peerscope run` starts both)", err=True)
     sys.argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                 "--worker-class", "web.serving.ThreadWorker" if threads > 1 else "web.serving.SyncWorker",
                 "--threads", str(threads), "--timeout", "30", "--limit-request-line", str(MAX_REQUEST_LINE),
@@ -149,14 +150,52 @@ WORKER_MAINTENANCE_S = 60
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker on the project's queue (any number of them, on any machine that shares
-    Redis and the data and spool paths)."""
+    Redis and the data and spool paths). It runs RQ's scheduler too, and makes sure the hourly
+    tick of the digests of new works is scheduled."""
     from redis import Redis
     from rq import Queue, Worker
 
+    from web.accounts import digests
+
     settings = load_settings()
     conn = Redis.from_url(settings.redis_url)
-    Worker([Queue(settings.queue_name, connection=conn)], connection=conn, worker_ttl=WORKER_TTL_S,
+    queue = Queue(settings.queue_name, connection=conn)
+    if not burst:
+        digests.schedule(queue, settings.index_prefix)
+    Worker([queue], connection=conn, worker_ttl=WORKER_TTL_S,
            maintenance_interval=WORKER_MAINTENANCE_S).work(burst=burst, with_scheduler=True)
+
+
+def _self(*args: str) -> list[str]:
+    """This command line again (the same Python and checkout), with other arguments."""
+    return [sys.executable, "-c", "import sys; from peerscope.cli import main; sys.exit(main())", *args]
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Web worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int)
+def run_all(host: str, port: int, workers: int, threads: int) -> None:
+    """The main job: the web app and an RQ worker together, supervised.
+
+    The worker runs what pages hand over (index syncs after claims, edits and follows;
+    digests of new works, on RQ's scheduler); its log goes to <state_dir>/logs/worker.log.
+    A process that exits is said and started again; Ctrl-C stops both."""
+    from peerscope import supervise
+
+    settings = load_settings()
+    if settings.accounts_database_url.startswith("sqlite:///"):
+        from web.accounts import db
+
+        db.upgrade(settings.accounts_database_url)  # a fresh checkout's store, ready before the first request
+    log = settings.state_dir / "logs" / "worker.log"
+    web = supervise.Child("web app", _self("serve", "--host", host, "--port", str(port), "--workers",
+                                           str(workers), "--threads", str(threads)))
+    rq = supervise.Child("worker", _self("worker"), log=log)
+    click.echo(f"Peerscope: web app at http://{host}:{port}/ and an RQ worker on queue {settings.queue_name!r} "
+               f"(its log: {log}). Ctrl-C stops both.", err=True)
+    sys.exit(supervise.run([web, rq], say=lambda m: click.echo(m, err=True)))
 
 
 def _register_feature_commands() -> None:
