@@ -120,7 +120,8 @@ def down() -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int,
               help="Threads per worker process; 1 runs gunicorn's sync worker.")
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--beside-worker", is_flag=True, hidden=True, help="Started by `peerscope run` next to a worker.")
+def serve(host: str, port: int, workers: int, threads: int, beside_worker: bool) -> None:
     """Serve the web app with gunicorn (a production WSGI server, never Flask's debug server).
 
     Its workers answer the requests gunicorn refuses itself (request line or headers too
@@ -129,8 +130,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
     from web.serving import MAX_REQUEST_LINE
 
-    click.echo(f"Peerscope is serving at http://{host}:{port}/ (the web app only: what pages queue waits for "
-               "`peerscope worker`; `peerscope run` starts both)", err=True)
+    click.echo(f"Peerscope is serving at http://{host}:{port}/" + (
+        "" if beside_worker else " (the web app only: what pages queue waits for `peerscope worker`; "
+                                 "`peerscope run` starts both)"), err=True)
     sys.argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                 "--worker-class", "web.serving.ThreadWorker" if threads > 1 else "web.serving.SyncWorker",
                 "--threads", str(threads), "--timeout", "30", "--limit-request-line", str(MAX_REQUEST_LINE),
@@ -190,7 +192,7 @@ def run_all(host: str, port: int, workers: int, threads: int) -> None:
 
         db.upgrade(settings.accounts_database_url)  # a fresh checkout's store, ready before the first request
     log = settings.state_dir / "logs" / "worker.log"
-    web = supervise.Child("web app", _self("serve", "--host", host, "--port", str(port), "--workers",
+    web = supervise.Child("web app", _self("serve", "--beside-worker", "--host", host, "--port", str(port), "--workers",
                                            str(workers), "--threads", str(threads)))
     rq = supervise.Child("worker", _self("worker"), log=log)
     click.echo(f"Peerscope: web app at http://{host}:{port}/ and an RQ worker on queue {settings.queue_name!r} "
