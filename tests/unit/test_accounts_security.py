@@ -98,3 +98,22 @@ def test_session_cookie_is_http_only_and_same_site():
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["WTF_CSRF_CHECK_DEFAULT"] is False  # checked by the accounts blueprint itself
+
+
+def test_reset_tokens_are_bound_to_the_password_and_expire():
+    old = security.hash_password("correct horse battery staple")
+    token = security.reset_token("s3cret", 7, old)
+    uid, fingerprint = security.read_reset_token("s3cret", token)
+    assert uid == 7 and security.reset_matches(fingerprint, old)
+    new = security.hash_password("another long passphrase")
+    assert not security.reset_matches(fingerprint, new)  # the next change ends it (and using it is one)
+    assert security.read_reset_token("other secret", token) is None
+    assert security.read_reset_token("s3cret", token[:-2] + "xx") is None
+    time.sleep(1.1)
+    assert security.read_reset_token("s3cret", token, max_age=0) is None  # older than allowed
+    # a reset token is no confirmation or address-change token, and the other way round
+    assert security.read_email_token("s3cret", token) is None
+    assert security.read_reset_token("s3cret", security.email_token("s3cret", 7, "a@example.org")) is None
+    change = security.change_email_token("s3cret", 7, "new@example.org")
+    assert security.read_change_email_token("s3cret", change) == (7, "new@example.org")
+    assert security.read_email_token("s3cret", change) is None
