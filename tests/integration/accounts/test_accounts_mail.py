@@ -179,3 +179,47 @@ def test_invitations_and_answers_are_mailed_to_both_sides_unless_turned_off(app_
     told = _mails(app_settings, other.email)[-1]
     assert told["subject"] == "Owner declined your invitation" and "Not this year." in told["body"]
     assert owner.email not in told["body"]
+
+
+def test_approve_claims_says_when_the_profile_updates(app_settings, people, monkeypatch, redis_conn, run_jobs):
+    from click.testing import CliRunner
+    from rq import Queue, Worker
+
+    from web.accounts import db
+    from web.accounts.cli import accounts_group
+    from web.accounts.models import Claim
+
+    for name, value in (("PEERSCOPE_STATE_DIR", str(app_settings.state_dir)), ("PEERSCOPE_QUEUE", app_settings.queue_name),
+                        ("PEERSCOPE_INDEX_PREFIX", app_settings.index_prefix)):
+        monkeypatch.setenv(name, value)
+    evidence = {"evidence": "My institutional page lists these papers under my name.", "orcid": ""}
+    owner = people["owner"]
+    assert owner.post(f"/account/claims/new/{SEED_PERSON}", evidence).status_code == 302
+    with db.session_for(app_settings.accounts_database_url) as s:
+        cid = max(c.id for c in s.query(Claim))
+    result = CliRunner().invoke(accounts_group, ["approve-claims", "--approve", str(cid), "--note", "ok"])
+    assert result.exit_code == 0, result.output
+    assert f"{owner.email} was told by mail" in result.output
+    assert "1 index syncs queued, but no worker is running" in result.output
+    assert "the profile updates once one runs (`peerscope run`" in result.output
+    assert "within a minute" in _mails(app_settings, owner.email)[-1]["body"]
+    run_jobs()
+    # with a worker registered on the queue, the same output says when
+    import click
+
+    from peerscope.config import load_settings
+    from web.accounts.cli import queue_syncs
+    from web.accounts.jobs import event_key, record_sync
+
+    with db.transaction(app_settings.accounts_database_url) as s:
+        key = event_key(record_sync(s, SEED_PERSON, "test"))
+    worker = Worker([Queue(app_settings.queue_name, connection=redis_conn)], connection=redis_conn)
+    worker.register_birth()
+    try:
+        out = CliRunner().invoke(click.command()(lambda: queue_syncs(load_settings(), [key],
+                                                                     what="the profile updates"))).output
+        assert "1 index syncs queued; the profile updates within a minute (1 worker(s) running)" in out
+    finally:
+        worker.register_death()
+        redis_conn.delete(worker.key)
+        run_jobs()
