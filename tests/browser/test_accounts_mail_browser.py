@@ -171,8 +171,13 @@ def test_follow_then_a_build_adds_a_work_and_the_digest_brings_it(browser, serve
     _sign_up(page, served, email, "Follower")
     page.goto(served["base"] + "/account/settings")
     page.get_by_label("Daily").check()
+    page.get_by_label("Invitations to collaborate I receive").uncheck()
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Your mail settings are saved.").wait_for()
+    assert page.get_by_label("Daily").is_checked()
+    assert not page.get_by_label("Invitations to collaborate I receive").is_checked()
+    assert page.get_by_label("Decisions on my claims of a profile").is_checked()
+    _shot(page, "mail-settings")
 
     page.goto(served["base"] + f"/researchers/{person}")
     page.get_by_role("button", name="Follow").click()

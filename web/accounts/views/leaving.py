@@ -22,8 +22,9 @@ def settings():
     if form.validate_on_submit():
         preferences.update(C.dbs(), user, {k: getattr(form, k).data for k in preferences.KINDS}, form.digest.data)
         C.dbs().commit()
-        flash("Your mail settings are saved." + (f" Your first {form.digest.data} digest comes within the hour."
-                                                 if form.digest.data != "none" and current.digest == "none" else ""))
+        flash("Your mail settings are saved." + (
+            f" A {form.digest.data} digest comes whenever the profiles you follow have new works (checked every hour)."
+            if form.digest.data != "none" else ""))
         return redirect(url_for("accounts.leaving.settings"))
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/settings.html", form=form, prefs=current), status
