@@ -48,7 +48,8 @@ def update_files(settings: Settings, tasks: list[FileTask], corrections: Correct
     changed = [r for recs in after.values() for r in recs]
     gone = {r["id"] for recs in before.values() for r in recs} - {r["id"] for r in changed}
     corpus = list(spool.iter_records(current))
-    merged = merge_corpus(corpus, known_variants(settings))
+    owner = corrections(settings)
+    merged = merge_corpus(corpus, known_variants(settings), owner)
     if merged is not None:
         # Preprints are matched and their authors linked against the whole corpus, so the
         # merge runs on the whole spool; only the works it gives for these files are written.
@@ -56,6 +57,7 @@ def update_files(settings: Settings, tasks: list[FileTask], corrections: Correct
         touched = {r["id"] for r in changed}
         changed = [r for r in corpus if touched & set(r.get("version_ids") or (r["id"],))]
         gone -= {v for r in changed for v in r.get("version_ids") or ()}
+    corpus, changed = owner.rename(corpus), owner.rename(changed)
     affected = {a["id"] for recs in (*before.values(), [*changed]) for r in recs for a in r["authors"]}
 
     # Every work of every affected person, from the whole current spool.
@@ -68,7 +70,6 @@ def update_files(settings: Settings, tasks: list[FileTask], corrections: Correct
         aggregator.add(record)
 
     rejects = Rejects(current)
-    owner = corrections(settings)
     client = make_client(settings, timeout=120)
     changed_rows = [row_of[r["id"]] for r in changed]
     with freshness.changing(settings):  # the live indexes change in place: kept answers go

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from domain.corrections import Corrections, no_corrections
+from domain.corrections import NOT_LINKED, Corrections, Overrides, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator, work_document
 from indexer.merge import ARXIV, MergeResult, merge_sources, source_of
@@ -138,14 +138,18 @@ def work_docs(records, vectors, topics_of, model: TopicModel):
         yield doc
 
 
-def merge_corpus(records: list[dict[str, Any]], known: dict[str, tuple[str, ...]]) -> MergeResult | None:
+def merge_corpus(records: list[dict[str, Any]], known: dict[str, tuple[str, ...]],
+                 owner: Overrides | None = None) -> MergeResult | None:
     """Works of several sources folded into one per paper, preprint authors resolved
-    (indexer/merge); None when only one source was read, whose records stay as they are."""
+    (indexer/merge) with the link corrections of `owner`; None when only one source was read,
+    whose records stay as they are. (Merged profiles are moved afterwards, for every build:
+    `Overrides.rename`.)"""
     preprints = [r for r in records if source_of(r) == ARXIV]
     if not preprints:
         return None
     published = [r for r in records if source_of(r) != ARXIV]
-    return merge_sources(published, preprints, known_variants=known)
+    return merge_sources(published, preprints, known_variants=known,
+                         fixes=owner.link_fixes() if owner is not None else None)
 
 
 def source_facts(records: list[dict[str, Any]], merged: MergeResult | None) -> dict[str, dict[str, Any]]:
@@ -160,9 +164,13 @@ def source_facts(records: list[dict[str, Any]], merged: MergeResult | None) -> d
             f = facts.setdefault(pid, {"sources": set(), "preprints_count": 0, "linked_works": []})
             f["sources"].update(sources)
             f["preprints_count"] += sources == [ARXIV]
-    for pid, links in merged.links.items():
-        if pid in facts:
-            facts[pid]["linked_works"] = [{k: v for k, v in link.items() if k != "as_written"} for link in links]
+        if sources == [ARXIV]:  # the preprints linked to a researcher, with why (after corrections)
+            for a in record["authors"]:
+                link = a.get("link")
+                if link and link.get("method") not in NOT_LINKED and a["id"] in facts:
+                    facts[a["id"]]["linked_works"].append(
+                        {"work_id": record["id"], "method": link.get("method"),
+                         "confidence": link.get("confidence"), "evidence": link.get("evidence")})
     for f in facts.values():
         f["sources"] = sorted(f["sources"])
     return facts
@@ -213,10 +221,12 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
     rejects = Rejects(folder)
     stats = spool.read_stats(folder)
     records = load_corpus(folder, rejects)
-    merged = merge_corpus(records, known_variants(settings))
+    owner = corrections(settings)  # owners' corrections survive every rebuild
+    merged = merge_corpus(records, known_variants(settings), owner)
     if merged is not None:
         records = merged.records
         clock.lap("merge sources")
+    records = owner.rename(records)  # merged profiles: their mentions are the other profile's
     texts = [work_text(r["title"], r.get("abstract")) for r in records]
     vectors = embedder_for(settings).encode_cached(texts)
     clock.lap("load spool + cached vectors")
@@ -231,7 +241,6 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
     people = len(aggregator)
     clock.lap("aggregate researchers")
 
-    owner = corrections(settings)  # owners' corrections survive every rebuild
     client = make_client(settings, timeout=120)
     with lifecycle.building(client, settings, ("works", "researchers"), reuse=reuse) as new:
         diffs = {name: Diff(indexed_hashes(client, index)) for name, index in new.items()}

@@ -10,6 +10,10 @@ returns the records to index:
 - every other preprint is a work of its own (`arxiv:<arXiv id>`) whose authors are linked to
   Anthology researchers where the evidence says so (people.py), else to researchers of their
   own (`arxiv:<name>`); each slot says how (`authors[].link`);
+- link corrections (`fixes`, from the owners and admins: domain/corrections.py) overrule the
+  resolver before researchers of their own are formed: a link undone makes the mention one
+  of them (grouped with the other mentions of the name), a mention attached is the
+  researcher's and leaves the researcher of their own it would have been;
 - `links` lists, per Anthology researcher, the preprints linked to them with the evidence
   (the researcher document's `linked_works`).
 
@@ -24,7 +28,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.merge.people import NEW_RESEARCHER, ArxivPeople, PeopleLinker, PersonIndex, _name_parts
+from domain.corrections import ATTACH, DETACH, OWNER_LINK, LinkFix
+from indexer.merge.people import NEW_RESEARCHER, ArxivPeople, Link, PeopleLinker, PersonIndex, _name_parts
 from indexer.merge.text import name_key
 from indexer.merge.works import WorkMatch, WorkMatcher
 
@@ -107,8 +112,10 @@ def _slot(slot: Mapping[str, Any], pid: str, shown: Mapping[str, tuple[str, str]
 
 def merge_sources(published: Sequence[Record], preprints: Sequence[Record],
                   known_variants: Mapping[str, Sequence[str]] | None = None,
-                  matcher: WorkMatcher | None = None) -> MergeResult:
-    """Fold preprints into their published versions and resolve preprint authors."""
+                  matcher: WorkMatcher | None = None,
+                  fixes: Mapping[str, Sequence[LinkFix]] | None = None) -> MergeResult:
+    """Fold preprints into their published versions and resolve preprint authors (`fixes`:
+    preprint work id -> its link corrections, oldest first)."""
     matcher = matcher or WorkMatcher(published)
     matches = matcher.match(preprints)
     pre_by_id = {p["id"]: p for p in preprints}
@@ -126,7 +133,13 @@ def merge_sources(published: Sequence[Record], preprints: Sequence[Record],
         for a in p["authors"]:
             index.count_name(name_key(a["name"]), *_name_parts(a))
     decided = PeopleLinker(index).link_all(alone)
-    shown = {pid: _display(index, pid) for pid in {lk.person_id for ls in decided.values() for lk in ls} - {None}}
+    corrected = 0
+    for wid, work_fixes in (fixes or {}).items():
+        if wid in decided:
+            decided[wid], n = corrected_links(pre_by_id[wid], decided[wid], work_fixes, index)
+            corrected += n
+    shown = {pid: _display(index, pid) for pid in {lk.person_id for ls in decided.values() for lk in ls}
+             if pid in index.people}
 
     newcomers = ArxivPeople(index)
     for p in alone:
@@ -162,8 +175,59 @@ def merge_sources(published: Sequence[Record], preprints: Sequence[Record],
         "preprint works": len(alone), "author slots by decision": dict(methods),
         "researchers linked to preprints": len(links),
         "researchers of their own": len({pid for pid, _ in assigned.values()}),
+        "author slots corrected": corrected,
     }
     return MergeResult(records, matches, dict(links), report)
+
+
+def _attach_position(preprint: Record, links: list[Link], fix: LinkFix, index: PersonIndex) -> int | None:
+    """The slot an attach correction means: the one it names when its name is still there, else
+    the one kept apart from the researcher, else one whose name is among theirs."""
+    slots = preprint["authors"]
+    if fix.position is not None and 0 <= fix.position < len(slots):
+        return fix.position
+    for lk in links:
+        if lk.person_id is None and (fix.researcher_id in lk.candidates or lk.candidate == fix.researcher_id):
+            return lk.position
+    person = index.people.get(fix.researcher_id)
+    if person is not None:
+        for lk in links:
+            if lk.person_id is None and name_key(slots[lk.position]["name"]) in person.names:
+                return lk.position
+    return None
+
+
+def corrected_links(preprint: Record, links: list[Link], fixes: Sequence[LinkFix], index: PersonIndex
+                    ) -> tuple[list[Link], int]:
+    """The resolver's decisions for one preprint with its link corrections applied in order;
+    returns them and how many corrections took effect."""
+    out, applied = list(links), 0
+    for fix in fixes:
+        rid = fix.researcher_id
+        if fix.kind == DETACH:
+            pos = next((lk.position for lk in out if lk.person_id == rid), None)
+            if pos is None:
+                continue
+            old = out[pos]
+            had = f" (the resolver had: {old.evidence})" if old.evidence else ""
+            out[pos] = Link(pos, old.name, None, "not linked", 0.0, fix.evidence() + had,
+                            old.candidates or (rid,), candidate=rid, candidate_confidence=0.0,
+                            corrected=fix.corrected(before=old.to_dict()))
+        elif fix.kind == ATTACH:
+            pos = _attach_position(preprint, out, fix, index)
+            if pos is None:
+                continue
+            for i, lk in enumerate(out):  # a person appears once on a paper: the correction wins
+                if i != pos and lk.person_id == rid:
+                    out[i] = Link(i, lk.name, None, "not linked", 0.0, f"{rid} is another author of this paper "
+                                  f"({fix.evidence()})", lk.candidates, candidate=rid)
+            old = out[pos]
+            out[pos] = Link(pos, old.name, rid, OWNER_LINK, 1.0, fix.evidence(), old.candidates,
+                            corrected=fix.corrected(before=old.to_dict()))
+        else:
+            continue
+        applied += 1
+    return out, applied
 
 
 def _display(index: PersonIndex, pid: str) -> tuple[str, str]:

@@ -56,6 +56,7 @@ class Link:
     shared: tuple[str, ...] = ()  # co-author names in common with the chosen person
     candidate: str | None = None  # not linked: the Anthology researcher it was kept apart from
     candidate_confidence: float = 0.0  # ... and the confidence it was that researcher
+    corrected: Mapping[str, Any] | None = None  # decided by a link correction (domain.corrections)
 
     def to_dict(self) -> dict[str, Any]:
         """The slot's `link` in the work document: linked (method, confidence, evidence), kept
@@ -71,6 +72,9 @@ class Link:
             out = {"method": NEW_RESEARCHER, "confidence": None, "evidence": self.evidence, "candidate": None}
         if len(self.candidates) > 1:
             out["candidates"] = list(self.candidates)
+        if self.corrected is not None:  # the owner's (or an admin's) word, not a measure
+            out["confidence"] = None
+            out["corrected"] = dict(self.corrected)
         return out
 
 
