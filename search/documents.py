@@ -18,7 +18,7 @@ from search import freshness
 
 RESEARCHER_SUMMARY = ["id", "name", "current_affiliation", "works_count", "followers_count", "claimed",
                       "open_to_collaborate", "trust.score", "trust.level", "orcid", "first_year", "last_year"]
-WORK_SUMMARY = ["id", "title", "year", "authors.id", "authors.name", "hidden", "venue_names"]
+WORK_SUMMARY = ["id", "title", "year", "authors.id", "authors.name", "authors.link", "hidden", "venue_names"]
 RESEARCHER_CARD = ["id", "name", "current_affiliation", "works_count"]
 
 
@@ -45,6 +45,18 @@ def update(client: OpenSearch, settings: Settings, kind: str, doc_id: str, parti
     web app kept are not given again once it shows (search/freshness.py)."""
     with freshness.changing(settings):
         client.update(index=settings.alias(kind), id=doc_id, body={"doc": dict(partial)}, retry_on_conflict=3)
+
+
+def create(client: OpenSearch, settings: Settings, kind: str, doc: Mapping[str, Any]) -> None:
+    """Write a whole new document (a researcher of their own that a link correction made)."""
+    with freshness.changing(settings):
+        client.index(index=settings.alias(kind), id=doc["id"], body=dict(doc), op_type="create")
+
+
+def delete(client: OpenSearch, settings: Settings, kind: str, doc_id: str) -> None:
+    """Remove a document (a profile left with no works by a link correction), if it is there."""
+    with freshness.changing(settings):
+        client.delete(index=settings.alias(kind), id=doc_id, ignore=[404])
 
 
 def researcher_summary(client: OpenSearch, settings: Settings, researcher_id: str) -> dict | None:

@@ -131,12 +131,16 @@ def queue_syncs(settings, events, what: str = "the profiles update") -> None:
 @click.option("--as", "as_")
 def requests(resolve_ids, reject_ids, note, as_) -> None:
     """Owners' split and merge requests."""
-    url = load_settings().accounts_database_url
+    settings = load_settings()
+    url = settings.accounts_database_url
     _ready(url)
+    events = []
     try:
         with db.transaction(url) as session:
             for rid in resolve_ids:
-                corrections.decide_request(session, rid, _decider(as_), "resolved", note)
+                _, done = corrections.decide_request(session, rid, _decider(as_), "resolved", note,
+                                                     find_work=_work_reader(settings))
+                events += [jobs.event_key(e) for e in done]
             for rid in reject_ids:
                 corrections.decide_request(session, rid, _decider(as_), "rejected", note)
             rows = corrections.open_requests(session)
@@ -146,6 +150,27 @@ def requests(resolve_ids, reject_ids, note, as_) -> None:
                 click.echo(f"[{q.id}] {q.kind} of {q.researcher_id}{other} by {q.user.email}: {q.detail}")
     except AccountError as exc:
         sys.exit(f"error: {exc.message}")
+    if events:  # an approved split or merge acts on the index through the sync job
+        from rq import Queue
+
+        queue = Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url))
+        queued = sum(jobs.enqueue_sync(queue, settings.index_prefix, e) for e in events)
+        click.echo(f"{queued} index syncs queued" + ("" if queued == len(events) else
+                                                      "; Redis was unreachable, run `peerscope accounts resync` later"))
+
+
+def _work_reader(settings):
+    """A work's summary from the index, for a split request that names a work."""
+    def read(work_id: str):
+        from search import documents
+        from search.engine import connect
+
+        client = connect(settings, timeout=30)
+        try:
+            return documents.work_summary(client, settings, work_id)
+        finally:
+            client.close()
+    return read
 
 
 @accounts_group.command("resync")

@@ -98,6 +98,11 @@ def work(work_id: str) -> dict:
     return _found("work", work_id, documents.work_summary)
 
 
+def work_or_none(work_id: str) -> dict | None:
+    return documents.work_summary(services().opensearch, settings(), work_id) if work_id and len(work_id) <= ID_MAX \
+        else None
+
+
 def commit_and_sync(events: Iterable[SyncEvent | None] = ()) -> None:
     """Commit the request's transaction, then queue the index syncs it recorded."""
     pending = [jobs.event_key(e) for e in events if e is not None]

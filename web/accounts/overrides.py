@@ -11,7 +11,7 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from domain.corrections import Overrides, OwnerState, fold_corrections
+from domain.corrections import LINK_KINDS, LinkFix, Overrides, OwnerState, fold_corrections
 from peerscope.config import Settings
 from web.accounts import db
 from web.accounts.models import Claim, Correction, Follow
@@ -28,18 +28,40 @@ def read_overrides(session, researcher_ids: list[str] | None = None, live: bool 
     for rid, n in session.execute(only(select(Follow.researcher_id, func.count()), Follow.researcher_id)
                                   .group_by(Follow.researcher_id)):
         states.setdefault(rid, OwnerState()).followers = n
-    for (rid,) in session.execute(only(select(Claim.researcher_id), Claim.researcher_id)
-                                  .where(Claim.status == "approved")):
+    owners = owner_users(session)
+    for rid in owners if researcher_ids is None else [r for r in researcher_ids if r in owners]:
         states.setdefault(rid, OwnerState()).claimed = True
     by_researcher: dict[str, list[Correction]] = {}
+    links: list[LinkFix] = []
     for c in session.scalars(only(select(Correction), Correction.researcher_id).order_by(Correction.id)):
+        if c.kind in LINK_KINDS:
+            if c.reverted_at is None:
+                links.append(link_fix(c, owners))
+            continue
         by_researcher.setdefault(c.researcher_id, []).append(c)
     for rid, rows in by_researcher.items():
         fold_corrections(states.setdefault(rid, OwnerState()), rows, live)
     if researcher_ids is not None:  # a synced profile that lost its last follower or claim
         for rid in researcher_ids:
             states.setdefault(rid, OwnerState())
-    return Overrides.of(states)
+    return Overrides.of(states, links)
+
+
+def owner_users(session) -> dict[str, int]:
+    """Researcher id -> the user id of its approved owner."""
+    return dict(session.execute(select(Claim.researcher_id, Claim.user_id).where(Claim.status == "approved")).all())
+
+
+def link_fix(c: Correction, owners: dict[str, int]) -> LinkFix:
+    """A link correction row as the build and the sync job apply it: who is "the owner" when
+    the profile's owner made it (or asked for it), else "an admin"."""
+    previous = c.previous if isinstance(c.previous, dict) else {}
+    position = previous.get("position")
+    return LinkFix(kind=c.kind, researcher_id=c.researcher_id, value=str(c.value),
+                   position=position if isinstance(position, int) else None,
+                   by="the owner" if owners.get(c.researcher_id) == c.user_id else "an admin",
+                   at=c.created_at.date().isoformat(), correction_id=c.id,
+                   approved=bool(previous.get("request")))
 
 
 def load_overrides(settings: Settings) -> Overrides:
@@ -58,8 +80,8 @@ def load_overrides(settings: Settings) -> Overrides:
             log.warning("accounts store %s not readable (%s): building without owner state", url, exc)
             return Overrides()
         raise
-    log.info("owner state for %d researchers and %d works", len(overrides.researchers_state),
-             len(overrides.works_change))
+    log.info("owner state for %d researchers and %d works, %d link corrections", len(overrides.researchers_state),
+             len(overrides.works_change), len(overrides.links))
     return overrides
 
 

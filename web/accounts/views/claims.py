@@ -92,7 +92,8 @@ def requests():
 def decide_request(request_id: int, status: str):
     admin = C.require_admin()
     note = DecisionForm().note.data or ""
-    corrections.decide_request(C.dbs(), request_id, admin.email, status, note)
-    C.dbs().commit()
-    flash(f"Request {request_id} marked {status}.")
+    _, events = corrections.decide_request(C.dbs(), request_id, admin.email, status, note,
+                                           find_work=C.work_or_none)
+    C.commit_and_sync(events)
+    flash(f"Request {request_id} marked {status}." + (" The index follows within a few seconds." if events else ""))
     return redirect(url_for("accounts.claims.requests"))
