@@ -30,9 +30,10 @@ def print_reconciliation(report: dict) -> None:
         click.echo("nothing changed since the live build: no file read, no index written")
     for entity in ("works", "researchers"):
         r = report[entity]
-        ok = r["read"] == r["indexed"] + r["rejected"] + r.get("merged", 0)
+        ok = r["read"] == r["indexed"] + r["rejected"] + r.get("merged", 0) + r.get("repeated", 0)
         extra = f" (skipped by year filter: {r['skipped_by_year']})" if r.get("skipped_by_year") else ""
         folded = f" + merged into their published version {r['merged']}" if r.get("merged") else ""
+        folded += f" + repeated listings {r['repeated']}" if r.get("repeated") else ""
         click.echo(f"{entity}: read {r['read']} = indexed {r['indexed']} + rejected {r['rejected']}{folded}"
                    f"{'' if ok else '  MISMATCH'}{extra}")
     if "collections" in report:

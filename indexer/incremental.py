@@ -15,9 +15,10 @@ from typing import Any
 from domain.corrections import Corrections, no_corrections
 from indexer import spool
 from indexer.aggregate import Aggregator
+from indexer.merge import ARXIV, source_of
 from domain.text import work_text
 from indexer.sources.base import FileTask
-from indexer.stages import (Rejects, embedder_for, enrich, known_variants, merge_corpus, read_file,
+from indexer.stages import (Rejects, embedder_for, enrich, first_listings, known_variants, merge_corpus, read_file,
                             researcher_docs, source_facts,
                             work_docs)
 from indexer.topics import TopicModel
@@ -45,9 +46,14 @@ def update_files(settings: Settings, tasks: list[FileTask], corrections: Correct
     stats = [read_file(settings, current, t) for t in tasks]
     after = {t.path.name: _file_records(current, t.path.name) for t in tasks}
 
-    changed = [r for recs in after.values() for r in recs]
-    gone = {r["id"] for recs in before.values() for r in recs} - {r["id"] for r in changed}
-    corpus = list(spool.iter_records(current))
+    # Each paper once, from the first file that has it: a preprint these files list again after
+    # an earlier listing day is a repeated listing, not a work to write again.
+    corpus, _ = first_listings(spool.iter_records(current))
+    first = {r["id"]: r.get("source") for r in corpus}
+    changed = [r for name, recs in after.items() for r in recs if first.get(r["id"]) == name]
+    again = [r for name, recs in after.items() for r in recs if first.get(r["id"]) != name]
+    repeated = sum(1 for r in again if source_of(r) == ARXIV)  # other duplicates: rejected, as in a build
+    gone = {r["id"] for recs in before.values() for r in recs} - set(first)
     owner = corrections(settings)
     merged = merge_corpus(corpus, known_variants(settings), owner)
     if merged is not None:
@@ -87,7 +93,8 @@ def update_files(settings: Settings, tasks: list[FileTask], corrections: Correct
         client.indices.refresh(index=f"{settings.alias('works')},{settings.alias('researchers')}")
     return {
         "works": {"read": sum(s["read"] for s in stats), "indexed": works_written,
-                  "rejected": sum(s["rejected"] for s in stats), "removed": len(gone)},
+                  "rejected": sum(s["rejected"] for s in stats) + len(again) - repeated, "removed": len(gone),
+                  "repeated": sum(s["repeated"] for s in stats) + repeated},
         "researchers": {"read": len(affected), "indexed": researchers_written,
                         "rejected": len(affected) - researchers_written},
     }

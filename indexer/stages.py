@@ -13,7 +13,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -75,16 +75,19 @@ def read_file(settings: Settings, folder: Path, task: FileTask,
         read = result.read - skipped
     embedder_for(settings).encode_cached([work_text(r["title"], r.get("abstract")) for r in records])
     stats = {"source": result.source_file, "read": read, "accepted": len(records),
-             "rejected": len(rejects), "skipped_by_year": skipped}
+             "rejected": len(rejects), "repeated": result.repeated, "skipped_by_year": skipped}
     spool.write_file_result(folder, result.source_file, records, rejects, stats)
     return stats
 
 
 class Rejects:
-    """Collects rejects of stage 2 (duplicates, engine refusals) beside those of stage 1."""
+    """Collects rejects of stage 2 (duplicates, engine refusals) beside those of stage 1, and
+    counts the listings of a preprint already read from an earlier listing day (`repeated`:
+    set aside without a reject, like a paper a listing file repeats)."""
 
     def __init__(self, folder: Path):
         self.items = spool.read_rejects(folder)
+        self.repeated = 0
 
     def add(self, entity: str, source: str, record_id: str | None, reason: str) -> None:
         self.items.append({"entity": entity, "source": source, "record_id": record_id, "reason": reason})
@@ -93,17 +96,29 @@ class Rejects:
         return sum(1 for r in self.items if r["entity"] == entity)
 
 
+def first_listings(records: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(records kept, records set aside): each paper once, from the first file that has it (the
+    spool reads files in name order: listing days oldest first, so a preprint keeps its first
+    listing day)."""
+    seen: set[str] = set()
+    kept, again = [], []
+    for record in records:
+        (again if record["id"] in seen else kept).append(record)
+        seen.add(record["id"])
+    return kept, again
+
+
 def load_corpus(folder: Path, rejects: Rejects) -> list[dict[str, Any]]:
-    """All spooled records, duplicates across files rejected (first one wins)."""
-    seen: dict[str, str] = {}
-    records = []
-    for record in spool.iter_records(folder):
-        first = seen.get(record["id"])
-        if first is not None:
-            rejects.add("work", record.get("source", "?"), record["id"], f"duplicate paper id (first read from {first})")
-            continue
-        seen[record["id"]] = record.get("source", "?")
-        records.append(record)
+    """All spooled records, each paper once (first one wins): a preprint listed again on a later
+    day counts as a repeated listing, another duplicate across files is rejected."""
+    records, again = first_listings(spool.iter_records(folder))
+    first = {r["id"]: r.get("source", "?") for r in records}
+    for record in again:
+        if source_of(record) == ARXIV:
+            rejects.repeated += 1
+        else:
+            rejects.add("work", record.get("source", "?"), record["id"],
+                        f"duplicate paper id (first read from {first[record['id']]})")
     return records
 
 
@@ -267,6 +282,7 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
     report = {
         "works": {"read": works_read, "indexed": indexed["works"], "rejected": rejects.count("work"),
                   "merged": len(merged.matches) if merged is not None else 0,
+                  "repeated": sum(s.get("repeated", 0) for s in stats) + rejects.repeated,
                   "skipped_by_year": sum(s["skipped_by_year"] for s in stats)},
         "researchers": {"read": people, "indexed": indexed["researchers"], "rejected": rejects.count("researcher")},
         "written": {name: {"new or changed": written[name], "unchanged": diffs[name].unchanged,
