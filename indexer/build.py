@@ -4,14 +4,16 @@ queued way runs the same two stages as RQ jobs (indexer/jobs.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import sys
 import time
 
 from redis import Redis, RedisError
 from tqdm import tqdm
 
-from domain.corrections import Corrections, no_corrections
+from domain.corrections import Corrections, Overrides, no_corrections
 from indexer import spool
 from indexer.jobs import acquire_lock, new_build_id, publish_rejects, release_lock
 from indexer.plan import plan_files
@@ -64,6 +66,13 @@ def recipe(settings: Settings, options: Options, sources: list, tasks: list[File
             "code": _code_fingerprint(), "data": _data_fingerprint(settings, tasks)}
 
 
+def links_fingerprint(owner: Overrides) -> str:
+    """The link corrections a build applies: they change which researcher a mention is, so a
+    rebuild of unchanged files still has work to do when they changed (the sync job changes
+    the live documents it can, collaborators and topics wait for a build)."""
+    return hashlib.sha1(json.dumps([dataclasses.astuple(f) for f in owner.links]).encode()).hexdigest()
+
+
 def _live_indexes(settings: Settings) -> dict[str, list[str]]:
     client = make_client(settings, timeout=30)
     return {name: lifecycle.indexes_behind(client, settings.alias(name)) for name in ("works", "researchers")}
@@ -88,7 +97,8 @@ def run_in_process(settings: Settings, options: Options, conn: Redis | None,
         acquire_lock(conn, settings, build_id)
     try:
         started = time.perf_counter()
-        wanted = recipe(settings, options, sources, tasks)
+        owner = corrections(settings)  # read once: the recipe and the build see the same state
+        wanted = {**recipe(settings, options, sources, tasks), "link corrections": links_fingerprint(owner)}
         current = spool.current_dir(settings)
         previous = None if options.fresh else spool.read_manifest(current)
         kept = {}
@@ -128,7 +138,8 @@ def run_in_process(settings: Settings, options: Options, conn: Redis | None,
                 bar.set_postfix(papers=papers, refresh=False)
                 bar.update(task.path.stat().st_size)
         read_s = round(time.perf_counter() - started, 1)
-        report = build_indexes(settings, folder, progress=_bar, reuse=not options.fresh, corrections=corrections)
+        report = build_indexes(settings, folder, progress=_bar, reuse=not options.fresh,
+                               corrections=lambda _settings: owner)
         report["timings_s"] = {"read + embed collection files": read_s, **report["timings_s"]}
         report["files"] = {"read": len(tasks) - taken, "unchanged (records taken from the live build)": taken}
         spool.write_manifest(spool.current_dir(settings), {
