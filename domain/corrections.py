@@ -108,9 +108,12 @@ def undone_link(fix: LinkFix, before: dict[str, Any] | None) -> dict[str, Any]:
     """The `link` of a mention whose link to `fix.researcher_id` was undone."""
     before = before or {}
     had = str(before.get("evidence") or "").strip()
-    return {"method": KEPT_APART, "confidence": None,
-            "evidence": fix.evidence() + (f" (the resolver had: {had})" if had else ""),
-            "candidate": fix.researcher_id, "corrected": fix.corrected(before=before)}
+    out = {"method": KEPT_APART, "confidence": None,
+           "evidence": fix.evidence() + (f" (the resolver had: {had})" if had else ""),
+           "candidate": fix.researcher_id, "corrected": fix.corrected(before=before)}
+    if before.get("candidates"):
+        out["candidates"] = list(before["candidates"])
+    return out
 
 
 def merged_link(fix: LinkFix, from_id: str, before: dict[str, Any] | None) -> dict[str, Any]:

@@ -111,8 +111,13 @@ def apart_slot(work: dict, doc: dict) -> tuple[int, dict] | None:
         link = a.get("link") or {}
         if link.get("candidate") == rid or rid in (link.get("candidates") or ()):
             return i, a
-    name = fold(doc.get("name") or "")
-    return next(((i, a) for i, a in free if name and fold(a.get("name") or "") == name), None)
+    name = _name_key(doc.get("name") or "")
+    return next(((i, a) for i, a in free if name and _name_key(a.get("name") or "") == name), None)
+
+
+def _name_key(name: str) -> str:
+    """A name folded without spaces, hyphens or dots: "Chan Young Park" is "Chanyoung Park"."""
+    return "".join(c for c in fold(name) if c.isalnum())
 
 
 def _slot_before(i: int, slot: dict) -> dict[str, Any]:
@@ -207,9 +212,25 @@ def describe(row: Correction) -> dict[str, Any]:
     """One correction as the profile and the owner's history show it."""
     previous = row.previous if isinstance(row.previous, dict) else {}
     return {"id": row.id, "kind": row.kind, "label": LABELS.get(row.kind, row.kind), "value": row.value,
-            "previous": row.previous, "by": row.user.display_name, "at": row.created_at,
-            "approved_by": previous.get("approved_by"),
+            "previous": _before_text(row) if row.kind in LINK_KINDS else row.previous,
+            "by": row.user.display_name, "at": row.created_at, "approved_by": previous.get("approved_by"),
             "undone": row.reverted_at is not None, "undone_at": row.reverted_at}
+
+
+def _before_text(row: Correction) -> str:
+    """What a link correction changed, in words: "linked by the resolver (co-authors)",
+    "kept apart (arxiv:chanyoung-park)", "a profile of its own"."""
+    previous = row.previous if isinstance(row.previous, dict) else {}
+    if row.kind == MERGE:
+        text = "a profile of its own"
+    else:
+        link = previous.get("link") or {}
+        method = link.get("method") or "linked"
+        text = (f"{method} ({previous.get('id')})" if method in NOT_LINKED
+                else f"linked by the resolver ({method})")
+    if previous.get("approved_by"):
+        text += f"; request {previous.get('request')} approved by {previous['approved_by']}"
+    return text
 
 
 def history(session: Session, researcher_id: str, include_undone: bool = False) -> list[dict[str, Any]]:
