@@ -53,7 +53,8 @@ class ProfileRequestForm(FlaskForm):
     kind = RadioField("Request", choices=[("merge", "Merge another profile into this one"),
                                           ("split", "Split this profile (it mixes different people)")],
                       validators=[DataRequired()])
-    other_id = StringField("Other profile id (for a merge)", validators=[Optional(), Length(max=ID_MAX)])
+    other_id = StringField("Other profile id (for a merge), or the id of a work that is someone else's (for a split)",
+                           validators=[Optional(), Length(max=ID_MAX)])
     detail = TextAreaField("What should change, and why", validators=[
         DataRequired(), Length(min=corrections.DETAIL_MIN, max=corrections.DETAIL_MAX)])
 

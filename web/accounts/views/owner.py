@@ -104,11 +104,12 @@ def profile_request(researcher_id: str):
     user, doc = _owned(researcher_id)
     form = ProfileRequestForm()
     other = (form.other_id.data or "").strip()
-    if form.kind.data == "merge" and other:
+    if other:
         try:
-            C.researcher(other)
+            (C.researcher if form.kind.data == "merge" else C.work)(other)
         except AccountError:
-            return _page(doc, 400, f"There is no profile {other[:64]!r} to merge.", request_form=form)
+            what = "profile" if form.kind.data == "merge" else "work"
+            return _page(doc, 400, f"There is no {what} {other[:64]!r} to {form.kind.data}.", request_form=form)
     try:
         corrections.request_change(C.dbs(), user, researcher_id, form.kind.data or "", other, form.detail.data or "")
     except AccountError as exc:
