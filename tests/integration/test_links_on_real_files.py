@@ -281,3 +281,64 @@ def test_a_preprint_listed_on_several_days_is_one_work_in_a_build_and_in_an_incr
         assert _get(client, b, "works", f"arxiv:{moved}", ["versions"])["versions"][0]["listed"] == "2025-03-21"
     finally:
         client.indices.delete(index=f"{b.index_prefix}*", ignore_unavailable=True, allow_no_indices=True)
+
+
+def test_an_approved_merge_request_gives_the_arxiv_only_profile_to_the_owner_and_survives_a_rebuild(
+        client, built, store, run_queued_jobs):
+    """The IWSLT 2026 preprint lists "Jorge Civera", whom the resolver made an arXiv-only
+    researcher; the Anthology knows him as Jorge Civera Saiz. His owner asks to merge the
+    arXiv-only profile into his, an admin approves, and it reaches the index and a rebuild."""
+    from indexer.build import run_in_process
+    from indexer.sources.base import Options
+    from web.accounts import claims, corrections, db, jobs
+    from web.accounts.models import User
+    from web.accounts.overrides import load_overrides
+
+    b, _ = built
+    twin, published = _get(client, b, "works", TWIN_2026), _get(client, b, "works", TWIN_2025)
+    # the pair, found from the data: an arXiv-only mention of the 2026 preprint whose first and
+    # last words are those of an author of the 2025 paper
+    def ends(name):
+        words = name.split()
+        return words[0], words[-1]
+    pairs = [(a["id"], p["id"]) for a in twin["authors"] if a["id"].startswith("arxiv:")
+             for p in published["authors"] if ends(p["name"])[0] == ends(a["name"])[0]
+             and ends(a["name"])[-1] in p["name"].split()]
+    assert pairs, "no arXiv-only author of the 2026 preprint with a fuller name on the 2025 paper"
+    other, mine = pairs[0]
+    theirs = _get(client, b, "researchers", other)["work_ids"]
+    before = _get(client, b, "researchers", mine)
+    ids = _people(store)
+    with db.transaction(store) as s:
+        owner = s.get(User, ids["owner"])
+        claim = claims.submit(s, owner, mine, "My institutional page lists these papers under my name.", None)
+        s.flush()
+        claims.approve(s, claim.id, "admin@example.org")
+        request = corrections.request_change(s, owner, mine, "merge", other, "The arXiv profile is me, shorter name.")
+        request_id = request.id
+    with db.transaction(store) as s:
+        _, events = corrections.decide_request(s, request_id, "admin@example.org", "resolved", "checked")
+        events = [jobs.event_key(e) for e in events]
+        [row] = corrections.history(s, mine)[:1]
+        assert row["kind"] == "merge_profile" and row["value"] == other and row["approved_by"] == "admin@example.org"
+    _run_syncs(b, events, run_queued_jobs)
+    assert _get(client, b, "researchers", other) is None
+    live = _get(client, b, "researchers", mine)
+    assert set(theirs) <= set(live["work_ids"]) and live["works_count"] == before["works_count"] + len(theirs)
+    slot = next(a for a in _get(client, b, "works", TWIN_2026)["authors"] if a["id"] == mine)
+    assert slot["link"]["method"] == "merged profile" and "approved by an admin" in slot["link"]["evidence"]
+
+    report = run_in_process(b, Options(files=ACL_FILES + DAYS), None, corrections=load_overrides)
+    assert not report.get("unchanged")
+    client.indices.refresh(index=f"{b.index_prefix}*")
+    assert _get(client, b, "researchers", other) is None
+    rebuilt = _get(client, b, "researchers", mine)
+    assert set(theirs) <= set(rebuilt["work_ids"]) and rebuilt["works_count"] == len(rebuilt["work_ids"])
+    assert set(twin["author_ids"]) - {other, mine} <= set(rebuilt["collaborator_ids"])
+
+    with db.transaction(store) as s:
+        _, event = corrections.undo(s, s.get(User, ids["admin"]), row["id"], admin=True)
+        events = [jobs.event_key(event)]
+    _run_syncs(b, events, run_queued_jobs)
+    assert other in _get(client, b, "works", TWIN_2026)["author_ids"]
+    assert set(theirs).isdisjoint(_get(client, b, "researchers", mine)["work_ids"])
