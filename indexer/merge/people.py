@@ -339,7 +339,7 @@ class PeopleLinker:
             topic = _cosine(words, self.profile(pid), self.index.idf)
         shown = [person.coauthor_shown.get(k) or self.extra_shown.get(k, k) for k in shared_keys]
         on_arxiv = sum(1 for k in shared_keys if k not in person.coauthors)
-        return {"pid": pid, "shared": shown, "on_arxiv": on_arxiv, "topic": topic,
+        return {"pid": pid, "shared": shown, "shared_keys": shared_keys, "on_arxiv": on_arxiv, "topic": topic,
                 "expected": expected, "loose": loose, "namesakes": namesakes}
 
     # The confidence is a logistic of the evidence, weights set by hand and checked by
@@ -380,13 +380,20 @@ class PeopleLinker:
             # to how many co-authors each has, and half for a catch-all record (the Anthology's
             # plain "yang-liu" beside "yang-liu-icsi" holds papers of several people, so it
             # shares some co-authors with everyone of the name).
+            # Only co-authors that tell the namesakes apart count: one who also wrote with another
+            # of them (a catch-all record aside, which shares co-authors with everyone) says
+            # nothing about which of the two this is.
+            catch_all = {s["pid"] for s in scored if any(o.startswith(s["pid"] + "-") for o in ids)}
             for s in scored:
-                s["specific"] = len(s["shared"]) / math.sqrt(max(self.index.coauthor_count(s["pid"]), 1))
-                if any(o.startswith(s["pid"] + "-") for o in ids):  # yang-liu beside yang-liu-icsi ...
+                others = set().union(*(self._neighbours(o["pid"]) for o in scored
+                                       if o is not s and o["pid"] not in catch_all))
+                s["telling"] = [k for k in s["shared_keys"] if k not in others]
+                s["specific"] = len(s["telling"]) / math.sqrt(max(self.index.coauthor_count(s["pid"]), 1))
+                if s["pid"] in catch_all:  # yang-liu beside yang-liu-icsi ...
                     s["specific"] *= self.CATCH_ALL
             scored.sort(key=lambda s: (s["specific"], s["confidence"], s["pid"]), reverse=True)
             best, runner = scored[0], scored[1]
-            if len(best["shared"]) >= self.NAMESAKE_MIN_SHARED \
+            if len(best["telling"]) >= self.NAMESAKE_MIN_SHARED \
                     and best["specific"] >= self.NAMESAKE_MARGIN * runner["specific"] \
                     and best["confidence"] >= self.threshold:
                 return Link(pos, name, best["pid"], "namesake, co-authors", best["confidence"],
@@ -406,6 +413,10 @@ class PeopleLinker:
         return Link(pos, name, None, "not linked", 0.0,
                     f"the name matches {best['pid']} in the Anthology, but {self._against_text(best)}", tuple(ids),
                     candidate=best["pid"], candidate_confidence=best["confidence"])
+
+    def _neighbours(self, pid: str) -> set[str]:
+        """Co-author name keys of a person: in the Anthology and on preprints linked to them."""
+        return self.index.people[pid].coauthors.keys() | self.extra_coauthors.get(pid, {}).keys()
 
     @staticmethod
     def _shared_text(s: dict[str, Any]) -> str:

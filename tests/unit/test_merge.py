@@ -157,6 +157,23 @@ def test_namesakes_are_told_apart_by_their_co_authors_never_merged_blindly():
     assert nobody.to_dict()["method"] == "kept apart" and "no co-author singles one out" in nobody.evidence
 
 
+def test_a_co_author_of_both_namesakes_does_not_tell_them_apart():
+    """Two Anthology people named Na Li: one with many co-authors, Kai Chen and Qiaozhu Mei
+    among them; one whose only co-author is Kai Chen. On a preprint with both, Kai Chen tells
+    nobody apart and Qiaozhu Mei points to the first (counting Kai Chen for the second, who has
+    fewer co-authors, would give it to her); with Kai Chen alone it is nobody's."""
+    many = ["Kai Chen", "Qiaozhu Mei", *(f"Person {c}" for c in "ABCDEFGHIJ")]
+    people = anthology_people() + [
+        acl(f"2024.emnlp-main.{10 + i}", "Signals", [("Na Li", "na-li-tsinghua"), other], 2024)
+        for i, other in enumerate(many)] + [acl("2024.emnlp-main.9", "Graphs", [("Na Li", "na-li-ucsd"), "Kai Chen"], 2024)]
+    linker = PeopleLinker(PersonIndex(people))
+    one = linker.link(arxiv("2505.00014", "Graph signals", ["Na Li", "Kai Chen", "Qiaozhu Mei"]))[0]
+    assert one.person_id == "na-li-tsinghua" and one.method == "namesake, co-authors"
+    assert "Qiaozhu Mei" in one.evidence
+    both = linker.link(arxiv("2505.00013", "Graph signals", ["Na Li", "Kai Chen"]))[0]
+    assert both.person_id is None and both.to_dict()["method"] == "kept apart"
+
+
 def test_a_common_name_without_evidence_is_kept_apart_with_the_reason():
     people = anthology_people()
     # make "Wei" and "Wang" common name parts
