@@ -151,12 +151,7 @@ def requests(resolve_ids, reject_ids, note, as_) -> None:
     except AccountError as exc:
         sys.exit(f"error: {exc.message}")
     if events:  # an approved split or merge acts on the index through the sync job
-        from rq import Queue
-
-        queue = Queue(settings.queue_name, connection=Redis.from_url(settings.redis_url))
-        queued = sum(jobs.enqueue_sync(queue, settings.index_prefix, e) for e in events)
-        click.echo(f"{queued} index syncs queued" + ("" if queued == len(events) else
-                                                      "; Redis was unreachable, run `peerscope accounts resync` later"))
+        queue_syncs(settings, events, what="the profiles update")
 
 
 def _work_reader(settings):
