@@ -133,6 +133,12 @@ def _people(store):
         return out
 
 
+def _pages(b):
+    from web import create_app
+
+    return create_app(b, embed=lambda text: [0.0] * b.embedding_dims).test_client()
+
+
 def _run_syncs(b, events, run_queued_jobs):
     from redis import Redis
     from rq import Queue
@@ -181,6 +187,8 @@ def test_an_undone_link_and_a_moved_mention_reach_the_index_and_survive_a_rebuil
     assert wid not in [lw["work_id"] for lw in after_wrong.get("linked_works") or []]
     own = _get(client, b, "researchers", slot["id"])
     assert own is not None and own["work_ids"] == [wid]  # a researcher of their own until the next build
+    page = _pages(b).get(f"/works/{wid}").get_data(as_text=True)
+    assert "link undone by an admin on" in page
 
     # 2. the other Chanyoung Park claims their profile and attaches the paper: the mention moves
     with db.transaction(store) as s:
@@ -201,6 +209,8 @@ def test_an_undone_link_and_a_moved_mention_reach_the_index_and_survive_a_rebuil
     live_right = _get(client, b, "researchers", right)
     assert wid in live_right["work_ids"] and live_right["works_count"] == before[right]["works_count"] + 1
     assert wid in [lw["work_id"] for lw in live_right["linked_works"]]
+    profile = _pages(b).get(f"/researchers/{right}/works").get_data(as_text=True)
+    assert "Linked by the owner on" in profile
 
     # 3. a full rebuild from the same files keeps it, and computes counts and collaborators again
     report = run_in_process(b, Options(files=ACL_FILES + DAYS), None, corrections=load_overrides)
