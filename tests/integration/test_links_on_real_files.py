@@ -209,8 +209,11 @@ def test_an_undone_link_and_a_moved_mention_reach_the_index_and_survive_a_rebuil
     live_right = _get(client, b, "researchers", right)
     assert wid in live_right["work_ids"] and live_right["works_count"] == before[right]["works_count"] + 1
     assert wid in [lw["work_id"] for lw in live_right["linked_works"]]
-    profile = _pages(b).get(f"/researchers/{right}/works").get_data(as_text=True)
-    assert "Linked by the owner on" in profile
+    pages = _pages(b)
+    assert "Linked by the owner on" in pages.get(f"/researchers/{right}/works").get_data(as_text=True)
+    profile = pages.get(f"/researchers/{right}")
+    assert profile.status_code == 200
+    assert "Preprint mention linked to this profile" in profile.get_data(as_text=True)
 
     # 3. a full rebuild from the same files keeps it, and computes counts and collaborators again
     report = run_in_process(b, Options(files=ACL_FILES + DAYS), None, corrections=load_overrides)
