@@ -202,18 +202,36 @@ def training_rows(client, settings: Settings, pool: Mapping[str, set[str]], seed
 NEGATIVES_KEPT = 0.25  # share of the candidates that did not become co-authors kept for fitting
 
 
+def recall_weights(rows: list[dict[str, Any]]):
+    """One weight per candidate of `rows`, as Recall@10 counts them: a new co-author of a
+    seed weighs 1 / (the seed's new co-authors, found or not), the seed's other candidates
+    1 / (its candidates). Weighting every candidate of a seed alike let the seeds with dozens of
+    new co-authors (one large paper) set the ranking (docs/EVALUATION.md, collaborators)."""
+    import numpy as np
+
+    parts = []
+    for r in rows:
+        labels = np.asarray(r["labels"])
+        new = len(r.get("new") or ()) or max(1, int(labels.sum()))
+        parts.append(np.where(labels == 1, 1.0 / new, 1.0 / max(1, len(labels))))
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def fit(rows: list[dict[str, Any]], kind: str = "trees", random_state: int = 0) -> learned.Ranker:
-    """A ranker fitted on the candidates of `rows` (each seed weighs the same in total; a
-    fixed share of the negatives is kept, weighted up, so that fitting takes seconds)."""
+    """A ranker fitted on the candidates of `rows`, weighted as Recall@10 counts them: each
+    new co-author of a seed weighs 1 / (the seed's new co-authors), the candidates that did
+    not become co-authors share a weight of 1 per seed (a fixed share of them is kept,
+    weighted up, so that fitting takes seconds)."""
     import numpy as np
 
     rows = [r for r in rows if r["candidates"]]
     X = np.asarray([f for r in rows for f in r["features"]], dtype=np.float64)
     y = np.asarray([lab for r in rows for lab in r["labels"]])
-    w = np.concatenate([np.full(len(r["candidates"]), 1.0 / len(r["candidates"])) for r in rows])
+    w = recall_weights(rows)
     keep = (y == 1) | (np.random.default_rng(random_state).random(len(y)) < NEGATIVES_KEPT)
     w = np.where(y == 1, 1.0, 1.0 / NEGATIVES_KEPT) * w
     X, y, w = X[keep], y[keep], w[keep]
+    w = w / w.mean()
     reference = [float(v) for v in np.nanmedian(X, axis=0)]
     features = list(CQ.FEATURES)
     if kind == "logistic":
@@ -230,14 +248,14 @@ def fit(rows: list[dict[str, Any]], kind: str = "trees", random_state: int = 0) 
 
         hgb = HistGradientBoostingClassifier(max_iter=TREES, learning_rate=0.05, max_leaf_nodes=LEAVES,
                                              min_samples_leaf=50, l2_regularization=1.0,
-                                             random_state=random_state).fit(X, y, sample_weight=w * len(rows))
+                                             random_state=random_state).fit(X, y, sample_weight=w)
         params = export_trees(hgb)
     else:
         raise ValueError(f"unknown ranker kind {kind!r}")
     return learned.Ranker(kind=kind, features=features, reference=reference, params=params)
 
 
-TREES, LEAVES = 150, 15
+TREES, LEAVES = 80, 7
 
 
 def export_trees(hgb) -> dict[str, Any]:

@@ -130,3 +130,13 @@ def test_a_missing_value_counts_as_the_reference_in_a_logistic_ranker():
                     params={"mean": [0.0, 0.0], "scale": [1.0, 1.0], "coef": [2.0, 1.0], "intercept": 0.0})
     assert np.allclose(ranker.scores([[float("nan"), 1.0]]), [3.0])
     assert np.allclose(ranker.contributions([[float("nan"), 1.0]]), [[0.0, 1.0]])
+
+
+def test_fitting_weighs_new_coauthors_as_recall_counts_them():
+    from evaluation.collaborators import recall_weights
+
+    many = {**_row([[0.0]] * 4, [1, 1, 0, 0]), "new": ["c0", "c1", "x", "y"]}  # 2 of 4 among the candidates
+    one = _row([[0.0]] * 2, [1, 0])
+    w = recall_weights([many, one])
+    assert np.allclose(w, [0.25, 0.25, 0.25, 0.25, 1.0, 0.5])
+    assert w[:2].sum() == 0.5  # finding both adds half of that seed's recall, as the weights say
