@@ -6,7 +6,6 @@ RQ jobs run in this process between steps (a burst worker), as a worker would ru
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -23,9 +22,7 @@ TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
-def served(build_sample, run_queued_jobs, redis_conn, web_assets, tmp_path_factory):
-    from werkzeug.serving import make_server
-
+def served(build_sample, run_queued_jobs, redis_conn, web_assets, serve_app, tmp_path_factory):
     from web import create_app
     from web.accounts import db
 
@@ -36,18 +33,11 @@ def served(build_sample, run_queued_jobs, redis_conn, web_assets, tmp_path_facto
     app_settings = replace(index, database_url=url, state_dir=folder, admin_emails=(ADMIN,),
                            queue_name=f"{index.index_prefix}q-{uuid.uuid4().hex[:6]}")
     app = create_app(app_settings, embed=lambda text: [0.0] * app_settings.embedding_dims)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with pytest.MonkeyPatch.context() as mp:
+    with serve_app(app) as base, pytest.MonkeyPatch.context() as mp:
         mp.setenv("PEERSCOPE_DATABASE_URL", url)  # what the RQ jobs read
         try:
-            yield {"base": f"http://127.0.0.1:{server.server_port}", "settings": app_settings,
-                   "run_jobs": lambda: run_queued_jobs(app_settings)}
+            yield {"base": base, "settings": app_settings, "run_jobs": lambda: run_queued_jobs(app_settings)}
         finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
             db.dispose(url)
             for key in redis_conn.scan_iter(f"{app_settings.index_prefix}rl:*"):
                 redis_conn.delete(key)

@@ -10,7 +10,6 @@ first 280 papers, then 300, so that the second build adds works to profiles that
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -46,9 +45,7 @@ def _person_gaining_a_work(settings, client) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def served(settings, client, redis_conn, web_assets, tmp_path_factory):
-    from werkzeug.serving import make_server
-
+def served(settings, client, redis_conn, web_assets, serve_app, tmp_path_factory):
     from indexer.build import run_in_process
     from indexer.sources.base import Options
     from web import create_app
@@ -64,19 +61,13 @@ def served(settings, client, redis_conn, web_assets, tmp_path_factory):
     app_settings = replace(index, database_url=url, state_dir=folder, mail_backend="outbox",
                            queue_name=f"{index.index_prefix}q-{uuid.uuid4().hex[:6]}")
     app = create_app(app_settings, embed=lambda text: [0.0] * app_settings.embedding_dims)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with pytest.MonkeyPatch.context() as mp:
+    with serve_app(app) as base, pytest.MonkeyPatch.context() as mp:
         mp.setenv("PEERSCOPE_DATABASE_URL", url)  # what the RQ jobs read
         mp.setenv("PEERSCOPE_STATE_DIR", str(folder))  # the jobs' outbox
         try:
-            yield {"base": f"http://127.0.0.1:{server.server_port}", "settings": app_settings,
+            yield {"base": base, "settings": app_settings,
                    "rebuild": lambda: run_in_process(index, Options(sample=AFTER, fresh=True), None)}
         finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
             db.dispose(url)
             for key in redis_conn.scan_iter(f"{app_settings.index_prefix}rl:*"):
                 redis_conn.delete(key)

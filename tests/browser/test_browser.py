@@ -5,7 +5,6 @@ Screenshots of a profile and of a results page are written to artifacts/ (git-ig
 """
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -20,22 +19,13 @@ TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
-def base_url(indexed_sample, web_assets):
-    from werkzeug.serving import make_server
-
+def base_url(indexed_sample, web_assets, serve_app):
     from web import create_app
 
     app = create_app(indexed_sample)
     app.extensions["peerscope"].embed("warm up")  # load the model before any page waits on it
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.fixture()

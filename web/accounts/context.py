@@ -2,7 +2,7 @@
 guards that raise 401/403, index look-ups, and queueing index syncs after a commit."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import current_app, g, request, session
@@ -12,10 +12,21 @@ from sqlalchemy.orm import Session
 
 from search import documents
 from web.accounts import db, jobs
-from web.accounts.errors import Missing, NotAllowed, NotSignedIn
+from web.accounts.errors import AccountError, Missing, NotAllowed, NotSignedIn
 from web.accounts.models import SyncEvent, User
 
 ID_MAX = 200
+
+
+def attempt(action: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """Run a store action a form asked for: (its result, None), or (None, the message) when the
+    store refuses the input (a 400, shown beside the form); any other refusal keeps its status."""
+    try:
+        return action(*args), None
+    except AccountError as exc:
+        if exc.status != 400:
+            raise
+        return None, exc.message
 
 
 def services() -> Any:

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from web.accounts import claims, corrections, jobs, mail, notify, ratelimit, users
 from web.accounts import context as C
-from web.accounts.errors import AccountError, RateLimited
+from web.accounts.errors import RateLimited
 from web.accounts.forms import (ButtonForm, ChangePasswordForm, EmailChangeForm, ForgotForm, LoginForm,
                                 NewPasswordForm, SignupForm)
 from web.accounts.models import User
@@ -141,13 +141,8 @@ def reset(token: str):
     if users.reset_user(C.dbs(), C.settings().secret_key, token) is None:
         return render_template("accounts/reset_failed.html"), 400
     if form.validate_on_submit():
-        try:
-            user = users.reset_password(C.dbs(), C.settings().secret_key, token, form.password.data)
-        except AccountError as exc:
-            if exc.status != 400:
-                raise
-            error = exc.message
-        else:
+        user, error = C.attempt(users.reset_password, C.dbs(), C.settings().secret_key, token, form.password.data)
+        if error is None:
             C.dbs().commit()
             C.sign_in(user)
             flash("Your new password is set; you are signed in. Other sessions of your account have ended.")
@@ -162,13 +157,8 @@ def password():
     form = ChangePasswordForm()
     error = None
     if form.validate_on_submit():
-        try:
-            users.change_password(C.dbs(), user, form.current.data, form.password.data)
-        except AccountError as exc:
-            if exc.status != 400:
-                raise
-            error = exc.message
-        else:
+        _, error = C.attempt(users.change_password, C.dbs(), user, form.current.data, form.password.data)
+        if error is None:
             C.dbs().commit()
             C.sign_in(user)  # this session goes on with the new password; the others end
             flash("Your password is changed. Other sessions of your account have ended.")
@@ -184,13 +174,8 @@ def email():
     error = None
     if form.validate_on_submit():
         _limit(ratelimit.EMAIL_CHANGE_PER_ACCOUNT, str(user.id), "changes of address")
-        try:
-            new = users.request_email_change(C.dbs(), user, form.password.data, form.email.data)
-        except AccountError as exc:
-            if exc.status != 400:
-                raise
-            error = exc.message
-        else:
+        new, error = C.attempt(users.request_email_change, C.dbs(), user, form.password.data, form.email.data)
+        if error is None:
             ratelimit.hit(ratelimit.EMAIL_CHANGE_PER_ACCOUNT, str(user.id))
             C.dbs().commit()
             link = _link("accounts.auth.confirm_email", token=change_email_token(C.settings().secret_key, user.id, new))

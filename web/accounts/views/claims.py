@@ -19,13 +19,8 @@ def new(researcher_id: str):
     form = ClaimForm()
     error = None
     if owner is None and form.validate_on_submit():
-        try:
-            claims.submit(C.dbs(), user, researcher_id, form.evidence.data, form.orcid.data)
-        except AccountError as exc:
-            if exc.status != 400:
-                raise
-            error = exc.message
-        else:
+        _, error = C.attempt(claims.submit, C.dbs(), user, researcher_id, form.evidence.data, form.orcid.data)
+        if error is None:
             C.dbs().commit()
             flash(f"Your claim of {doc.get('name') or researcher_id} is waiting for an admin's review.")
             return redirect(url_for("accounts.auth.account"))

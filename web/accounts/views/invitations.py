@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from web.accounts import invitations, notify, ratelimit
 from web.accounts import context as C
-from web.accounts.errors import AccountError, RateLimited
+from web.accounts.errors import RateLimited
 from web.accounts.forms import AnswerForm, ButtonForm, InviteForm
 
 bp = Blueprint("invitations", __name__, url_prefix="/me")
@@ -33,13 +33,8 @@ def invite(researcher_id: str):
     error = None
     if form.validate_on_submit():
         check_invite_limits(user.id)
-        try:
-            inv = invitations.send(C.dbs(), user, researcher_id, form.message.data)
-        except AccountError as exc:
-            if exc.status != 400:
-                raise
-            error = exc.message
-        else:
+        inv, error = C.attempt(invitations.send, C.dbs(), user, researcher_id, form.message.data)
+        if error is None:
             C.dbs().commit()
             count_invite(user.id)
             notify.invitation_sent(C.settings(), C.dbs(), inv, C.site())

@@ -8,7 +8,6 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 
 from web.accounts import context as C
 from web.accounts import leaving, notify, preferences
-from web.accounts.errors import AccountError
 from web.accounts.forms import DeleteForm, SettingsForm
 
 bp = Blueprint("leaving", __name__, url_prefix="/account")
@@ -46,13 +45,8 @@ def delete():
     error = None
     if form.validate_on_submit():
         email, name = user.email, user.display_name
-        try:
-            events = leaving.delete_account(C.dbs(), user, form.password.data)
-        except AccountError as exc:
-            if exc.status != 400:
-                raise
-            error = exc.message
-        else:
+        events, error = C.attempt(leaving.delete_account, C.dbs(), user, form.password.data)
+        if error is None:
             released = any(e.reason == "owner-left" for e in events)
             C.commit_and_sync(events)
             C.sign_out()
