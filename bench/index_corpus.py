@@ -151,7 +151,8 @@ def cold_run(settings, options: Options, raw_n: int, cache: Path) -> dict:
                                "raw model per text": round(1000 * raw_cpu, 1)},
            "ratio_cpu_raw_to_build": round(raw_cpu * works / (build_cpu + engine_cpu), 3),
            "by_source": report.get("by_source"), "steps_s": report.get("timings_s")}
-    print(f"end to end {works_rate:.1f} works/s against raw {raw_rate:.1f} texts/s: ratio {out['ratio_end_to_end_to_raw']}")
+    print(f"end to end {works_rate:.1f} works/s against raw {raw_rate:.1f} texts/s: "
+          f"ratio {out['ratio_end_to_end_to_raw']}")
     return out
 
 

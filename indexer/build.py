@@ -136,8 +136,8 @@ def run_in_process(settings: Settings, options: Options, conn: Redis | None,
             release_lock(conn, settings, build_id)
 
 
-def _read_and_build(settings: Settings, options: Options, tasks: list[FileTask], kept: dict, current: Path, folder: Path,
-                    embedder: BackgroundEmbedder, corrections: Corrections, started: float) -> dict:
+def _read_and_build(settings: Settings, options: Options, tasks: list[FileTask], kept: dict, current: Path,
+                    folder: Path, embedder: BackgroundEmbedder, corrections: Corrections, started: float) -> dict:
     """Read the planned files (taking the unchanged ones from the current spool) while
     `embedder` embeds their texts, then stage 2."""
     # Progress in bytes of XML: collection files range from a few papers to thousands,
