@@ -9,6 +9,7 @@ import hashlib
 import json
 import sys
 import time
+from pathlib import Path
 
 from redis import Redis, RedisError
 from tqdm import tqdm
@@ -19,7 +20,7 @@ from indexer.jobs import acquire_lock, new_build_id, publish_rejects, release_lo
 from indexer.plan import plan_files
 from indexer.sources import available_sources
 from indexer.sources.base import FileTask, Options
-from indexer.stages import build_indexes, read_file
+from indexer.stages import BackgroundEmbedder, build_indexes, embedder_for, read_file
 from peerscope.config import REPO_ROOT, Settings
 from search import lifecycle
 from search.client import make_client
@@ -116,32 +117,14 @@ def run_in_process(settings: Settings, options: Options, conn: Redis | None,
             if conn is not None:
                 publish_rejects(conn, settings, report["rejects"])
             return report
-        # Progress in bytes of XML: collection files range from a few papers to thousands,
-        # so bytes give an honest rate and ETA where a count of files would not.
-        papers, taken = 0, 0
-        with tqdm(total=sum(t.path.stat().st_size for t in tasks), desc="reading + embedding", unit="B",
-                  unit_scale=True, dynamic_ncols=True, file=sys.stderr) as bar:
-            for task in tasks:
-                fp = kept.get(task.path.name)
-                stats = None
-                if fp is not None:
-                    try:
-                        stats = spool.take_file_result(current, folder, task.path.name, fp)
-                        taken += 1
-                    except OSError:  # the current spool lost a part of it: read the file
-                        stats = None
-                if stats is None:
-                    fp = spool.fingerprint(task.path, task.limit, task.source)
-                    stats = read_file(settings, folder, task, options.year_from, options.year_to)
-                    spool.write_fingerprint(folder, task.path.name, fp)
-                papers += stats["accepted"]
-                bar.set_postfix(papers=papers, refresh=False)
-                bar.update(task.path.stat().st_size)
-        read_s = round(time.perf_counter() - started, 1)
-        report = build_indexes(settings, folder, progress=_bar, reuse=not options.fresh,
-                               corrections=lambda _settings: owner)
-        report["timings_s"] = {"read + embed collection files": read_s, **report["timings_s"]}
-        report["files"] = {"read": len(tasks) - taken, "unchanged (records taken from the live build)": taken}
+        # The model embeds in a background thread while the files are parsed (and then merged):
+        # parsing holds the GIL, the model mostly does not.
+        embedder = BackgroundEmbedder(embedder_for(settings))
+        try:
+            report = _read_and_build(settings, options, tasks, kept, current, folder, embedder,
+                                     lambda _settings: owner, started)
+        finally:
+            embedder.close()
         spool.write_manifest(spool.current_dir(settings), {
             "recipe": wanted, "indexes": _live_indexes(settings),
             "report": {k: v for k, v in report.items() if k not in ("rejects", "timings_s", "files")}})
@@ -151,6 +134,40 @@ def run_in_process(settings: Settings, options: Options, conn: Redis | None,
     finally:
         if conn is not None:
             release_lock(conn, settings, build_id)
+
+
+def _read_and_build(settings: Settings, options: Options, tasks: list[FileTask], kept: dict, current: Path,
+                    folder: Path, embedder: BackgroundEmbedder, corrections: Corrections, started: float) -> dict:
+    """Read the planned files (taking the unchanged ones from the current spool) while
+    `embedder` embeds their texts, then stage 2."""
+    # Progress in bytes of XML: collection files range from a few papers to thousands,
+    # so bytes give an honest rate and ETA where a count of files would not.
+    papers, taken = 0, 0
+    with tqdm(total=sum(t.path.stat().st_size for t in tasks), desc="reading (embedding beside)", unit="B",
+              unit_scale=True, dynamic_ncols=True, file=sys.stderr) as bar:
+        for task in tasks:
+            fp = kept.get(task.path.name)
+            stats = None
+            if fp is not None:
+                try:
+                    stats = spool.take_file_result(current, folder, task.path.name, fp)
+                    taken += 1
+                except OSError:  # the current spool lost a part of it: read the file
+                    stats = None
+            if stats is None:
+                fp = spool.fingerprint(task.path, task.limit, task.source)
+                stats = read_file(settings, folder, task, options.year_from, options.year_to,
+                                  embed=embedder.prefetch)
+                spool.write_fingerprint(folder, task.path.name, fp)
+            papers += stats["accepted"]
+            bar.set_postfix(papers=papers, refresh=False)
+            bar.update(task.path.stat().st_size)
+    read_s = round(time.perf_counter() - started, 1)
+    report = build_indexes(settings, folder, progress=_bar, reuse=not options.fresh, corrections=corrections,
+                           embedder=embedder)
+    report["timings_s"] = {"read files (embedding beside)": read_s, **report["timings_s"]}
+    report["files"] = {"read": len(tasks) - taken, "unchanged (records taken from the live build)": taken}
+    return report
 
 
 def reachable_redis(settings: Settings) -> Redis | None:

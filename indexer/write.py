@@ -1,8 +1,11 @@
-"""Bulk writes with retries; failed documents become rejects instead of crashing a run."""
+"""Bulk writes with retries; failed documents become rejects instead of crashing a run. `BulkStream`
+writes in a background thread while the build goes on producing documents."""
 from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
@@ -103,3 +106,73 @@ def bulk_index(client: OpenSearch, index: str, docs: Iterable[dict[str, Any]],
         if on_done:
             on_done(1)
     return written
+
+
+class BulkStream:
+    """`bulk_index` in a background thread, fed one document at a time while the caller goes on
+    (embedding later works, say): `put` each document, then `close` for the count written.
+
+    The queue between the two is bounded, so a slow engine holds the producer back instead of
+    filling memory; an error in the writer is raised again by the next `put` or by `close`.
+    `transform` wraps the stream of documents (the owners' corrections)."""
+
+    _END = object()
+
+    def __init__(self, client: OpenSearch, index: str, on_reject: Callable[[str | None, str], None],
+                 on_done: Callable[[int], None] | None = None, diff: Diff | None = None,
+                 transform: Callable[[Iterable[dict[str, Any]]], Iterable[dict[str, Any]]] = lambda docs: docs,
+                 max_queued: int = 4 * CHUNK_DOCS, name: str = "bulk"):
+        self._queue: queue.Queue = queue.Queue(max_queued)
+        self._aborted = threading.Event()
+        self._result: list[int] = []
+        self._error: list[BaseException] = []
+
+        def docs():
+            while True:
+                doc = self._queue.get()
+                if doc is self._END or self._aborted.is_set():
+                    return
+                yield doc
+
+        def run():
+            try:
+                self._result.append(bulk_index(client, index, transform(docs()), on_reject, on_done, diff))
+            except BaseException as exc:  # handed to the producer
+                self._error.append(exc)
+                self._aborted.set()
+
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+
+    def _raise(self) -> None:
+        if self._error:
+            raise self._error[0]
+
+    def put(self, doc: dict[str, Any]) -> None:
+        while True:
+            self._raise()
+            try:
+                self._queue.put(doc, timeout=1.0)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> int:
+        """Wait for every document put to be written; returns how many were."""
+        self.put(self._END)
+        self._thread.join()
+        self._raise()
+        return self._result[0]
+
+    def abort(self) -> None:
+        """Stop writing (the caller failed): what is queued is dropped."""
+        self._aborted.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.put_nowait(self._END)
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+            self._thread.join(timeout=0.1)
