@@ -1,5 +1,6 @@
-"""Bulk writes with retries; failed documents become rejects instead of crashing a run. `BulkStream`
-writes in a background thread while the build goes on producing documents."""
+"""Bulk writes with retries; documents the engine refuses become rejects instead of crashing a run,
+while a write the engine could not store (a shard without a live copy) stops the build before its
+alias swap. `BulkStream` writes in a background thread while the build goes on producing documents."""
 from __future__ import annotations
 
 import hashlib
@@ -16,6 +17,20 @@ from opensearchpy import OpenSearch, helpers
 CHUNK_DOCS = 500
 CHUNK_BYTES = 20 * 1024 * 1024
 VECTOR_DECIMALS = 6
+
+
+# Refusals that are about the engine, not the document, whatever their status (a write block is 403).
+ENGINE_REFUSALS = frozenset({"cluster_block_exception", "unavailable_shards_exception"})
+
+
+def _error_type(info: Mapping[str, Any]) -> str | None:
+    error = info.get("error")
+    return error.get("type") if isinstance(error, Mapping) else None
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine could not store documents (status 5xx after retries): the build must not swap
+    its aliases onto an index that lacks them, so it stops and the live indexes keep serving."""
 
 
 def vector_for_json(vector) -> list[float]:
@@ -82,7 +97,9 @@ def bulk_index(client: OpenSearch, index: str, docs: Iterable[dict[str, Any]],
     (documents `diff` finds unchanged are skipped and counted there).
 
     Transient errors (429, connection hiccups) are retried by the helper with
-    back-off; a document the engine refuses is reported through `on_reject`.
+    back-off; a document the engine refuses (4xx: it is malformed) is reported through
+    `on_reject`; one it could not store (5xx, e.g. its shard lost its node, or a write block
+    on the index) raises `EngineUnavailable`, since that says nothing about the record.
     """
     def actions():
         for doc in docs:
@@ -102,7 +119,12 @@ def bulk_index(client: OpenSearch, index: str, docs: Iterable[dict[str, Any]],
             written += 1
         else:
             info = next(iter(item.values()))
-            on_reject(info.get("_id"), json.dumps(info.get("error"), ensure_ascii=False)[:500])
+            error = json.dumps(info.get("error"), ensure_ascii=False)[:500]
+            if int(info.get("status") or 0) >= 500 or _error_type(info) in ENGINE_REFUSALS:
+                raise EngineUnavailable(f"the engine could not store document {info.get('_id')} in {index} "
+                                        f"(status {info.get('status')}: {error}); the build stops before its "
+                                        "alias swap and the live indexes keep serving")
+            on_reject(info.get("_id"), error)
         if on_done:
             on_done(1)
     return written
