@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from domain.names import full_name, initials, slugify, split_name, variants
+from domain.names import full_name, id_slug, initials, split_name, variants
 from domain.trust import trust_score
 
 UNSET: Any = object()
@@ -95,7 +95,7 @@ def detached_id(slot: dict[str, Any], work_id: str) -> str:
     grouped it yet: `arxiv:<slug of the name>~<arXiv id>` (the form of a further person of
     that name; never an Anthology id)."""
     arxiv_id = work_id.removeprefix("arxiv:")
-    return f"arxiv:{slugify(slot.get('name') or '') or 'author'}~{arxiv_id}"
+    return f"arxiv:{id_slug(slot.get('name') or '') or 'author'}~{arxiv_id}"
 
 
 def owner_link(fix: LinkFix, before: dict[str, Any] | None = None) -> dict[str, Any]:

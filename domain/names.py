@@ -6,6 +6,7 @@ also how the Anthology assigns ids to people it has no entry for.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -47,6 +48,20 @@ def slugify(text: str) -> str:
     # Drop accents only; other symbols (’, CJK...) separate words like any punctuation.
     slug = _NON_ALNUM.sub("-", _bare(text.translate(_FOLD).lower())).strip("-")
     return slug or _NON_WORD.sub("-", text.casefold()).strip("-")
+
+
+ID_SLUG_MAX = 100  # ids must stay well under the engine's 512 bytes, whatever a source calls a name
+
+
+def id_slug(text: str) -> str:
+    """`slugify` for an id: a slug longer than ID_SLUG_MAX characters (a listing that glues
+    dozens of names into one "author") is cut and given a hash of the whole, so it stays stable
+    and distinct."""
+    slug = slugify(text)
+    if len(slug) <= ID_SLUG_MAX:
+        return slug
+    digest = hashlib.sha1(slug.encode("utf-8")).hexdigest()[:10]
+    return f"{slug[:ID_SLUG_MAX - 11].rstrip('-')}-{digest}"
 
 
 def full_name(first: str, last: str) -> str:

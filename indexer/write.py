@@ -17,6 +17,7 @@ from opensearchpy import OpenSearch, helpers
 CHUNK_DOCS = 500
 CHUNK_BYTES = 20 * 1024 * 1024
 VECTOR_DECIMALS = 6
+MAX_ID_BYTES = 512  # the engine's limit: one longer id fails a whole bulk request (400)
 
 
 # Refusals that are about the engine, not the document, whatever their status (a write block is 403).
@@ -103,6 +104,11 @@ def bulk_index(client: OpenSearch, index: str, docs: Iterable[dict[str, Any]],
     """
     def actions():
         for doc in docs:
+            if len(str(doc["id"]).encode("utf-8")) > MAX_ID_BYTES:  # the engine would refuse the whole request
+                on_reject(str(doc["id"])[:200], f"id longer than the engine's {MAX_ID_BYTES} bytes")
+                if on_done:
+                    on_done(1)
+                continue
             doc["content_hash"] = content_hash(doc)
             if diff is not None and not diff.needs_write(doc):
                 if on_done:

@@ -474,7 +474,7 @@ RARE_NAME = 0.5  # a name whose parts predict fewer people than this keeps all i
 
 
 def _slug(name: str) -> str:
-    return names.slugify(name)
+    return names.id_slug(name)
 
 
 class ArxivPeople:

@@ -34,3 +34,12 @@ def test_a_refused_write_stops_the_build_and_the_live_index_keeps_serving(client
     client.indices.refresh(index=prefixed.alias("works"))
     assert client.count(index=prefixed.alias("works"))["count"] == 1
     assert lifecycle.orphans(client, prefixed, ("works",)) == []  # the half-built index is gone
+
+
+def test_an_id_the_engine_would_refuse_is_a_reject_and_the_rest_is_written(client, prefixed):
+    rejects: list[tuple] = []
+    with lifecycle.building(client, prefixed, ("works",)) as new:
+        docs = [{"id": "w1", "title": "Kept"}, {"id": "arxiv:" + "x" * 600, "title": "Id too long"},
+                {"id": "w2", "title": "Also kept"}]
+        assert bulk_index(client, new["works"], docs, on_reject=lambda *a: rejects.append(a)) == 2
+    assert len(rejects) == 1 and "512 bytes" in rejects[0][1]

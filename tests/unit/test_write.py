@@ -38,3 +38,13 @@ def test_index_bodies_record_how_documents_are_fingerprinted():
     body["properties"]["sources"] = {"type": "text"}
     assert mappings._fingerprint(body) != meta["mapping"]
     assert mappings.load("researchers", 384)["mappings"]["_meta"]["mapping"] != meta["mapping"]
+
+
+def test_an_overlong_name_gives_a_short_stable_distinct_id():
+    from domain.names import ID_SLUG_MAX, id_slug
+
+    glued = "Xiangyu Kongand Xiaoxia Xingand Fan Wangand Suejin Hanand MinKyu Parkand " * 7  # one "author" of a listing
+    slug = id_slug(glued)
+    assert len(slug) <= ID_SLUG_MAX and slug == id_slug(glued) and slug != id_slug(glued + "x")
+    assert slug.startswith("xiangyu-kongand-xiaoxia")
+    assert id_slug("Shengding Hu") == "shengding-hu"
