@@ -18,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 PERSON = "shengding-hu"
 ADMIN, PASSWORD = "admin@example.org", "correct horse battery staple"
-TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +42,6 @@ def served(build_sample, run_queued_jobs, redis_conn, web_assets, serve_app, tmp
                 redis_conn.delete(key)
 
 
-def _page(browser, errors):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return page
-
-
 def _sign_up(page, served, email, name):
     from web.accounts import mail
 
@@ -71,10 +61,10 @@ def _shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"accounts-{name}.png"), full_page=True)
 
 
-def test_sign_up_claim_edit_follow_invite_answer(browser, served):
+def test_sign_up_claim_edit_follow_invite_answer(open_page, served):
     errors: list[str] = []
     base, profile = served["base"], served["base"] + f"/researchers/{PERSON}"
-    owner, admin, other = (_page(browser, errors) for _ in range(3))
+    owner, admin, other = (open_page(errors) for _ in range(3))
     owner_email, other_email = f"owner-{uuid.uuid4().hex[:6]}@example.org", f"ana-{uuid.uuid4().hex[:6]}@example.org"
 
     _sign_up(owner, served, owner_email, "Shengding")

@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 PASSWORD, NEW_PASSWORD = "correct horse battery staple", "a completely different passphrase"
 BEFORE, AFTER = 280, 300
-TIMEOUT_MS = 20_000
 
 
 def _person_gaining_a_work(settings, client) -> tuple[str, str]:
@@ -80,15 +79,6 @@ def served(settings, client, redis_conn, web_assets, serve_app, tmp_path_factory
             client.indices.delete(index=f"{index.index_prefix}*", ignore_unavailable=True, allow_no_indices=True)
 
 
-def _page(browser, errors):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return page
-
-
 def _mail(served, to, subject_part):
     from web.accounts import mail
 
@@ -119,10 +109,10 @@ def _shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"accounts-{name}.png"), full_page=True)
 
 
-def test_forgot_password_mail_new_password_sign_in(browser, served):
+def test_forgot_password_mail_new_password_sign_in(open_page, served):
     errors: list[str] = []
     email = f"forgetful-{uuid.uuid4().hex[:6]}@example.org"
-    page = _page(browser, errors)
+    page = open_page(errors)
     _sign_up(page, served, email, "Forgetful")
     page.get_by_role("button", name="Sign out").click()
 
@@ -149,7 +139,7 @@ def test_forgot_password_mail_new_password_sign_in(browser, served):
     assert [e for e in errors if "status of 400" not in e] == [], errors
 
 
-def test_follow_then_a_build_adds_a_work_and_the_digest_brings_it(browser, served, client, redis_conn):
+def test_follow_then_a_build_adds_a_work_and_the_digest_brings_it(open_page, served, client, redis_conn):
     from rq import Queue, SimpleWorker
 
     from web.accounts import digests
@@ -158,7 +148,7 @@ def test_follow_then_a_build_adds_a_work_and_the_digest_brings_it(browser, serve
     person, title = _person_gaining_a_work(settings, client)
     errors: list[str] = []
     email = f"follower-{uuid.uuid4().hex[:6]}@example.org"
-    page = _page(browser, errors)
+    page = open_page(errors)
     _sign_up(page, served, email, "Follower")
     page.goto(served["base"] + "/account/settings")
     page.get_by_label("Daily").check()

@@ -65,15 +65,20 @@ def email_token(secret: str, user_id: int, email: str) -> str:
     return _serializer(secret, "verify-email").dumps({"u": user_id, "e": email})
 
 
-def read_email_token(secret: str, token: str, max_age: int = VERIFY_MAX_AGE_S) -> tuple[int, str] | None:
-    """(user id, e-mail) of a valid token; None when it is forged, mangled or expired."""
+def _read(secret: str, purpose: str, token: str, max_age: int, key: str) -> tuple[int, str] | None:
+    """(user id, the token's `key`) of a valid token of `purpose`; None when forged, mangled or expired."""
     try:
-        data = _serializer(secret, "verify-email").loads(token, max_age=max_age)
+        data = _serializer(secret, purpose).loads(token, max_age=max_age)
     except (SignatureExpired, BadSignature):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("e"), str):
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get(key), str):
         return None
-    return data["u"], data["e"]
+    return data["u"], data[key]
+
+
+def read_email_token(secret: str, token: str, max_age: int = VERIFY_MAX_AGE_S) -> tuple[int, str] | None:
+    """(user id, e-mail) of a valid token; None when it is forged, mangled or expired."""
+    return _read(secret, "verify-email", token, max_age, "e")
 
 
 def password_fingerprint(password_hash: str) -> str:
@@ -90,13 +95,7 @@ def reset_token(secret: str, user_id: int, password_hash: str) -> str:
 
 def read_reset_token(secret: str, token: str, max_age: int = RESET_MAX_AGE_S) -> tuple[int, str] | None:
     """(user id, password fingerprint) of a valid token; None when forged, mangled or expired."""
-    try:
-        data = _serializer(secret, "reset-password").loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("p"), str):
-        return None
-    return data["u"], data["p"]
+    return _read(secret, "reset-password", token, max_age, "p")
 
 
 def reset_matches(fingerprint: str, password_hash: str) -> bool:
@@ -109,10 +108,5 @@ def change_email_token(secret: str, user_id: int, new_email: str) -> str:
 
 
 def read_change_email_token(secret: str, token: str, max_age: int = CHANGE_MAX_AGE_S) -> tuple[int, str] | None:
-    try:
-        data = _serializer(secret, "change-email").loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("e"), str):
-        return None
-    return data["u"], data["e"]
+    """(user id, new address) of a valid token; None when forged, mangled or expired."""
+    return _read(secret, "change-email", token, max_age, "e")
