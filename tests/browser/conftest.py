@@ -2,6 +2,7 @@
 browser libraries the graph views load (vendored by scripts/build-assets)."""
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -67,3 +68,22 @@ def _serving(app) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture()
+def sign_up():
+    """`sign_up(page, served, email, name, password)`: an account made through the pages and
+    confirmed by the link of the mail in `served["settings"]`'s outbox."""
+    from web.accounts import mail
+
+    def run(page, served, email: str, name: str, password: str) -> None:
+        page.goto(served["base"] + "/account/signup")
+        page.get_by_label("E-mail address").fill(email)
+        page.get_by_label("Your name, as others will see it").fill(name)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Create account").click()
+        page.get_by_role("heading", name="Check your e-mail").wait_for()
+        body = [m for m in mail.outbox(served["settings"]) if m["to"] == email][-1]["body"]
+        page.goto(re.search(r"http://\S+/account/verify/\S+", body).group(0))
+        page.get_by_text("Address confirmed").wait_for()
+    return run

@@ -42,39 +42,25 @@ def served(build_sample, run_queued_jobs, redis_conn, web_assets, serve_app, tmp
                 redis_conn.delete(key)
 
 
-def _sign_up(page, served, email, name):
-    from web.accounts import mail
-
-    page.goto(served["base"] + "/account/signup")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Your name, as others will see it").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("heading", name="Check your e-mail").wait_for()
-    body = [m for m in mail.outbox(served["settings"]) if m["to"] == email][-1]["body"]
-    page.goto(re.search(r"http://\S+/account/verify/\S+", body).group(0))
-    page.get_by_text("Address confirmed").wait_for()
-
-
 def _shot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"accounts-{name}.png"), full_page=True)
 
 
-def test_sign_up_claim_edit_follow_invite_answer(open_page, served):
+def test_sign_up_claim_edit_follow_invite_answer(open_page, sign_up, served):
     errors: list[str] = []
     base, profile = served["base"], served["base"] + f"/researchers/{PERSON}"
     owner, admin, other = (open_page(errors) for _ in range(3))
     owner_email, other_email = f"owner-{uuid.uuid4().hex[:6]}@example.org", f"ana-{uuid.uuid4().hex[:6]}@example.org"
 
-    _sign_up(owner, served, owner_email, "Shengding")
+    sign_up(owner, served, owner_email, "Shengding", PASSWORD)
     owner.goto(profile)
     owner.get_by_role("link", name="Claim this profile").click()
     owner.get_by_label("Why this profile is yours").fill("My university page lists this paper under my name.")
     owner.get_by_role("button", name="Send the claim for review").click()
     owner.get_by_text("is waiting for an admin's review").wait_for()
 
-    _sign_up(admin, served, ADMIN, "Admin")
+    sign_up(admin, served, ADMIN, "Admin", PASSWORD)
     admin.get_by_role("link", name="Review claims").first.click()
     assert "My university page lists this paper" in admin.locator(".evidence").first.inner_text()
     _shot(admin, "review-queue")
@@ -97,7 +83,7 @@ def test_sign_up_claim_edit_follow_invite_answer(open_page, served):
     assert owner.locator(".badge-open").first.is_visible()
     assert "L3" in owner.locator(".trust-line").inner_text()
 
-    _sign_up(other, served, other_email, "Ana")
+    sign_up(other, served, other_email, "Ana", PASSWORD)
     other.goto(profile)
     other.get_by_role("button", name="Follow").click()
     other.get_by_role("button", name="Following · Unfollow").wait_for()

@@ -85,18 +85,6 @@ def _mail(served, to, subject_part):
     return [m for m in mail.outbox(served["settings"]) if m["to"] == to and subject_part in m["subject"]]
 
 
-def _sign_up(page, served, email, name):
-    page.goto(served["base"] + "/account/signup")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Your name, as others will see it").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("heading", name="Check your e-mail").wait_for()
-    body = _mail(served, email, "Confirm")[-1]["body"]
-    page.goto(re.search(r"http://\S+/account/verify/\S+", body).group(0))
-    page.get_by_text("Address confirmed").wait_for()
-
-
 def _sign_in(page, served, email, password):
     page.goto(served["base"] + "/account/login")
     page.get_by_label("E-mail address").fill(email)
@@ -109,11 +97,11 @@ def _shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"accounts-{name}.png"), full_page=True)
 
 
-def test_forgot_password_mail_new_password_sign_in(open_page, served):
+def test_forgot_password_mail_new_password_sign_in(open_page, sign_up, served):
     errors: list[str] = []
     email = f"forgetful-{uuid.uuid4().hex[:6]}@example.org"
     page = open_page(errors)
-    _sign_up(page, served, email, "Forgetful")
+    sign_up(page, served, email, "Forgetful", PASSWORD)
     page.get_by_role("button", name="Sign out").click()
 
     page.get_by_role("link", name="Forgot your password?").click()
@@ -139,7 +127,7 @@ def test_forgot_password_mail_new_password_sign_in(open_page, served):
     assert [e for e in errors if "status of 400" not in e] == [], errors
 
 
-def test_follow_then_a_build_adds_a_work_and_the_digest_brings_it(open_page, served, client, redis_conn):
+def test_follow_then_a_build_adds_a_work_and_the_digest_brings_it(open_page, sign_up, served, client, redis_conn):
     from rq import Queue, SimpleWorker
 
     from web.accounts import digests
@@ -149,7 +137,7 @@ def test_follow_then_a_build_adds_a_work_and_the_digest_brings_it(open_page, ser
     errors: list[str] = []
     email = f"follower-{uuid.uuid4().hex[:6]}@example.org"
     page = open_page(errors)
-    _sign_up(page, served, email, "Follower")
+    sign_up(page, served, email, "Follower", PASSWORD)
     page.goto(served["base"] + "/account/settings")
     page.get_by_label("Daily").check()
     page.get_by_label("Invitations to collaborate I receive").uncheck()
