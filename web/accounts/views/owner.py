@@ -110,12 +110,10 @@ def profile_request(researcher_id: str):
         except AccountError:
             what = "profile" if form.kind.data == "merge" else "work"
             return _page(doc, 400, f"There is no {what} {other[:64]!r} to {form.kind.data}.", request_form=form)
-    try:
-        corrections.request_change(C.dbs(), user, researcher_id, form.kind.data or "", other, form.detail.data or "")
-    except AccountError as exc:
-        if exc.status != 400:
-            raise
-        return _page(doc, 400, exc.message, request_form=form)
+    _, error = C.attempt(corrections.request_change, C.dbs(), user, researcher_id, form.kind.data or "", other,
+                         form.detail.data or "")
+    if error is not None:
+        return _page(doc, 400, error, request_form=form)
     C.dbs().commit()
     flash("Your request is recorded; an admin will review it.")
     return redirect(url_for("accounts.owner.edit", researcher_id=researcher_id))
