@@ -6,7 +6,8 @@
 
 The base is a real warm build of `--base-sample` papers (`peerscope index --sample N --fresh`
 under its own prefix on the single node; its step times give the part of a build that does
-not touch the engine). A corpus of k times the base is the base plus k-1 synthetic copies of
+not touch the engine), or the indexes of an existing build (`--base-prefix`, e.g. the whole
+corpus kept by `bench/index_corpus.py --keep --prefix benchwhole-`). A corpus of k times the base is the base plus k-1 synthetic copies of
 it, written straight into fresh indexes with the build's own bulk writer (no re-embedding):
 each copy has new ids (works, researchers and every reference between them: authors,
 collaborators, work lists), the same texts lightly perturbed (8 % of the words of titles,
@@ -448,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base-sample", type=int, default=2000)
     ap.add_argument("--skip-base-build", action="store_true", help="the base prefix is built already")
+    ap.add_argument("--base-prefix", default=None,
+                    help="take the base from this existing build (its aliases) instead of building a sample")
     ap.add_argument("--factors", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--cluster-factors", type=int, nargs="+", default=None,
                     help="factors on the cluster (default: --factors)")
@@ -480,8 +483,10 @@ def main(argv: list[str] | None = None) -> int:
     say(f"cpu: {results['cpu']}")
     if args.engines.count("cluster") and not harness.LocalCluster().running():
         ap.error("the cluster is not running: `peerscope node start --nodes 3`")
-    base_settings = replace(load_settings(), opensearch_url=SINGLE_URL, index_prefix=BASE_PREFIX)
-    if not args.skip_base_build:
+    base_settings = replace(load_settings(), opensearch_url=SINGLE_URL, index_prefix=args.base_prefix or BASE_PREFIX)
+    if args.base_prefix:
+        results["base_prefix"] = args.base_prefix
+    elif not args.skip_base_build:
         results["base_build"] = base_build(args.base_sample, log=say)
     works, researchers = read_base(make_client(base_settings, timeout=120), base_settings)
     results["base"] = {"works": len(works), "researchers": len(researchers)}

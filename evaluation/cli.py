@@ -249,9 +249,10 @@ def sources_command(seeds, share, arxiv_dir, out, show_misses) -> None:
         click.echo(format_table(
             f"Author linking (seed {seed}: {r['people truth']['mentions']} true mentions, "
             f"{r['people truth']['namesake works']} Anthology works with namesakes held out)",
-            ["linker", *[f"{g} {m}" for g in groups for m in ("P", "R")], "namesakes P lenient",
-             "catch-all P", "probable namesakes linked by name"],
-            [[name, *[p[g][m] for g in groups for m in ("precision", "recall")], p["namesakes"]["precision lenient"],
+            ["linker", *[f"{g} {m}" for g in groups for m in ("P", "R")], "namesakes kept apart (links)",
+             "entangled P (links)", "namesakes, all P", "catch-all P", "probable namesakes linked by name"],
+            [[name, *[p[g][m] for g in groups for m in ("precision", "recall")], p["namesakes"]["links"],
+              f"{p['entangled']['precision']:.3f} ({p['entangled']['links']})", p["namesakes, all"]["precision"],
               p["catch-all"]["precision"],
               f"{p['probable namesakes']['links by name alone']}/{p['probable namesakes']['mentions']}"]
              for name, p in r["people"].items()]))
@@ -260,7 +261,8 @@ def sources_command(seeds, share, arxiv_dir, out, show_misses) -> None:
             full_w, full_p = r["works"]["full"]["examples"], r["people"]["full"]
             for label, items in (("wrong merges", full_w.get("wrong", [])),
                                  ("missed edited or retitled", full_w.get("missed", [])),
-                                 ("wrong namesake links", full_p["namesakes"]["examples"])):
+                                 ("wrong namesake links", full_p["namesakes"]["examples"]),
+                                 ("entangled namesakes linked to the other id", full_p["entangled"]["examples"])):
                 click.echo(f"{label}:\n" + "\n".join(f"  {x}" for x in items))
     click.echo(f"done in {res['seconds']} s", err=True)
     _dump(out, "sources", res)

@@ -34,6 +34,12 @@ unlinked). Groups:
   300 Anthology works (2016 on) with such an author, held out too and resolved as if they were
   preprints, their own explicit ids the truth; "catch-all" apart: mentions the Anthology left
   under the plain id beside the explicit ones (yang-liu), where it did not decide either;
+  "entangled" apart too: mentions whose true id shares two or more co-authors with another id
+  of the same spelling anywhere in the Anthology (changye-li-umn and the plain changye-li both
+  with Trevor Cohen and Serguei Pakhomov; yang-liu-microsoft and yang-liu-edinburgh both with
+  Chenguang Zhu and Michael Zeng): the Anthology files one person's papers under both ids, so
+  co-authors cannot tell its two answers apart and a strict id says nothing of the link. The
+  namesakes of all kinds are scored together as well ("namesakes, all");
 - simulated: the other authors of those held-out works.
 
 "Right" is strict (the same Anthology id) and lenient (also a researcher the Anthology keeps
@@ -304,6 +310,29 @@ def namesake_spellings(variants: Mapping[str, Sequence[str]]) -> dict[str, set[s
     return {k: v for k, v in ids.items() if len(v) > 1}
 
 
+ENTANGLED_SHARED = 2  # co-authors two ids of one spelling share when the Anthology files one person under both
+
+
+def entangled_ids(published: Sequence[Record], namesake_keys: Mapping[str, set[str]]) -> set[str]:
+    """Ids of a namesake spelling that share ENTANGLED_SHARED or more co-authors with another id of
+    that spelling over the whole Anthology (the truth's own data, not the linker's index)."""
+    wanted = set().union(*namesake_keys.values()) if namesake_keys else set()
+    coauthors: dict[str, set[str]] = defaultdict(set)
+    for record in published:
+        keys = [name_key(a["as_written"] or a["name"]) for a in record["authors"]]
+        for slot, key in zip(record["authors"], keys):
+            if slot["id"] in wanted:
+                coauthors[slot["id"]].update(k for k in keys if k and k != key)
+    out: set[str] = set()
+    for ids in namesake_keys.values():
+        ids = sorted(ids)
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                if len(coauthors[a] & coauthors[b]) >= ENTANGLED_SHARED:
+                    out.update((a, b))
+    return out
+
+
 def known_variants(data_dir: Path) -> dict[str, tuple[str, ...]]:
     from indexer.sources.acl import AnthologySource
 
@@ -366,7 +395,8 @@ def people_truth(judge: Judge, published: Sequence[Record], shared: Mapping[str,
 
 
 def score_links(links: Mapping[str, list], truth: PeopleTruth, index: PersonIndex,
-                namesake_keys: Mapping[str, set[str]], inactive: Mapping[str, list[tuple[int, int]]]) -> dict[str, Any]:
+                namesake_keys: Mapping[str, set[str]], inactive: Mapping[str, list[tuple[int, int]]],
+                entangled: set[str] = frozenset()) -> dict[str, Any]:
     c: Counter = Counter()
     examples: dict[str, list[str]] = defaultdict(list)
     for x, pos, true_id, shown in truth.mentions:
@@ -376,22 +406,24 @@ def score_links(links: Mapping[str, list], truth: PeopleTruth, index: PersonInde
         if homonyms:
             # the plain id beside explicit ones (yang-liu beside yang-liu-icsi) is where the
             # Anthology leaves papers it did not assign: no truth for those
-            group = "catch-all" if any(o.startswith(true_id + "-") for o in homonyms) else "namesakes"
+            group = "catch-all" if any(o.startswith(true_id + "-") for o in homonyms) else \
+                "entangled" if true_id in entangled else "namesakes"
         else:
             group = "simulated" if x.startswith("held-out:") else "pairs"
         pred = link.person_id
         strict = pred is not None and pred == true_id
         lenient = strict or (pred is not None and _variant(shown, index.people[pred].spellings))
-        c[group, "mentions"] += 1
-        c[group, "linkable"] += linkable or lenient
-        c[group, "links"] += pred is not None
-        c[group, "right"] += strict
-        c[group, "right lenient"] += lenient
+        for g in (group, "namesakes, all") if group in ("namesakes", "entangled") else (group,):
+            c[g, "mentions"] += 1
+            c[g, "linkable"] += linkable or lenient
+            c[g, "links"] += pred is not None
+            c[g, "right"] += strict
+            c[g, "right lenient"] += lenient
         if pred is not None and not strict and len(examples[group]) < EXAMPLES:
             examples[group].append(f"{x} #{pos} {link.name!r}: linked to {pred} ({link.method}, "
                                    f"{link.confidence}), true {true_id} ({shown!r}); {link.evidence}")
     out: dict[str, Any] = {}
-    for group in ("pairs", "namesakes", "catch-all", "simulated"):
+    for group in ("pairs", "namesakes", "entangled", "namesakes, all", "catch-all", "simulated"):
         links_made, linkable = c[group, "links"], c[group, "linkable"]
         out[group] = {
             "mentions": c[group, "mentions"], "links": links_made,
@@ -442,6 +474,7 @@ def run(data_dir: Path, arxiv_dir: Path, seeds: Sequence[int] = (0, 1), share: f
     base = WorkMatcher(published)
     variants = known_variants(data_dir)
     namesake_keys = namesake_spellings(variants)
+    entangled = entangled_ids(published, namesake_keys)
     log(f"work index ({time.monotonic() - t0:.0f} s)")
     results: dict[Any, Any] = {}
     for seed in seeds:
@@ -478,7 +511,7 @@ def run(data_dir: Path, arxiv_dir: Path, seeds: Sequence[int] = (0, 1), share: f
             # without co-authors nothing is learnt from other preprints: only those judged are linked
             alone = options.get("name_only") or options.get("use_coauthors") is False
             links = linker.link_all([p for p in linked if p["id"] in needed] if alone else linked)
-            people[name] = score_links(links, truth, index, namesake_keys, inactive)
+            people[name] = score_links(links, truth, index, namesake_keys, inactive, entangled)
             log(f"  people, {name}: pairs precision {people[name]['pairs']['precision']:.3f}, namesakes "
                 f"precision {people[name]['namesakes']['precision']:.3f} ({time.monotonic() - t1:.0f} s)")
         results[seed] = {"days": len(days), "preprints": len(sample),

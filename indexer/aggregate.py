@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from domain.collaborators import rank
@@ -107,6 +107,7 @@ class Aggregator:
         self.max_collaborators = max_collaborators
         self._people: dict[str, _Person] = {}
         self._ids: dict[str, str] = {}  # interning: one string object per person id
+        self._names: dict[str, str] = {}  # display names worked out so far (cleared by `add`)
 
     def __len__(self) -> int:
         return len(self._people)
@@ -115,6 +116,7 @@ class Aggregator:
         """Account one validated work record. Hidden (removed/retracted) works are not counted."""
         if work.get("hidden"):
             return
+        self._names.clear()  # a new spelling may change who is shown how
         year, wid, title = work["year"], work["id"], work["title"]
         slots: dict[str, Mapping[str, Any]] = {}
         for author in work["authors"]:  # someone listed twice on a paper counts once
@@ -155,16 +157,14 @@ class Aggregator:
 
     def researchers(self) -> Iterator[dict[str, Any]]:
         """One researcher document per person, in first-seen order."""
-        # Every collaborator entry needs a display name: work each one out once.
-        names = {pid: full_name(*p.display()) for pid, p in self._people.items()}
         for pid, person in self._people.items():
-            yield self._document(pid, person, names.__getitem__)
+            yield self._document(pid, person)
 
     def researcher(self, pid: str) -> dict[str, Any] | None:
         person = self._people.get(pid)
-        return self._document(pid, person, self._name_of) if person else None
+        return self._document(pid, person) if person else None
 
-    def _document(self, pid: str, p: _Person, name_of: Callable[[str], str]) -> dict[str, Any]:
+    def _document(self, pid: str, p: _Person) -> dict[str, Any]:
         first, last = p.display()
         name = full_name(first, last)
         affiliations = sorted(p.affiliations.values(), key=lambda e: (e[1], e[2], e[0]))
@@ -191,7 +191,7 @@ class Aggregator:
             "last_year": p.last_year,
             "venues": sorted(p.venues),
             "collaborators": [
-                {"id": other, "name": name_of(other), "count": count,
+                {"id": other, "name": self._name_of(other), "count": count,
                  "first_year": fy, "last_year": ly}
                 for other, count, fy, ly in collaborators[: self.max_collaborators]
             ],
@@ -211,4 +211,8 @@ class Aggregator:
         return doc
 
     def _name_of(self, pid: str) -> str:
-        return full_name(*self._people[pid].display())
+        """A person's display name, worked out once: each is shown in every co-author's list."""
+        name = self._names.get(pid)
+        if name is None:
+            name = self._names[pid] = full_name(*self._people[pid].display())
+        return name

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.sources import Judge, aligned_ids, as_preprint, namesake_spellings, score_matches
+from evaluation.sources import Judge, aligned_ids, as_preprint, entangled_ids, namesake_spellings, score_matches
 from indexer.sources.acl import slugify
 from indexer.sources.arxiv import author_slot
 
@@ -64,3 +64,14 @@ def test_true_ids_come_from_the_anthology_version_and_namesakes_from_the_name_fi
         {"wei ai": {"wei-ai", "wei-ai-umich"}}
     held = as_preprint(pub)
     assert held["id"] == "held-out:2025.acl-long.9" and all(a["id"].startswith("arxiv-name:") for a in held["authors"])
+
+
+def test_namesakes_the_anthology_files_under_two_ids_are_entangled():
+    """Two ids of one spelling sharing two co-authors are one person's papers filed twice; a
+    namesake with other co-authors stays apart."""
+    shared = {"changye li": {"changye-li", "changye-li-umn"}, "fei liu": {"fei-liu-a", "fei-liu-b"}}
+    published = [acl("w1", "A", [("Changye Li", "changye-li"), "Trevor Cohen", "Serguei Pakhomov"]),
+                 acl("w2", "B", [("Changye Li", "changye-li-umn"), "Trevor Cohen", "Serguei Pakhomov"]),
+                 acl("w3", "C", [("Fei Liu", "fei-liu-a"), "Trevor Cohen", "Ada Lovelace"]),
+                 acl("w4", "D", [("Fei Liu", "fei-liu-b"), "Trevor Cohen", "Grace Hopper"])]
+    assert entangled_ids(published, shared) == {"changye-li", "changye-li-umn"}
