@@ -131,6 +131,13 @@ def _merge_targets(fixes: Iterable[LinkFix]) -> dict[str, LinkFix]:
     return merges
 
 
+def merged_into(fixes: Iterable[LinkFix], rid: str) -> str | None:
+    """The profile a merged-away profile `rid` now is (following chains), or None if it was
+    not merged into another."""
+    target = final_target(_merge_targets(fixes), rid)
+    return target if target != rid else None
+
+
 def final_target(merges: dict[str, LinkFix], rid: str) -> str:
     seen = {rid}
     while rid in merges and merges[rid].researcher_id not in seen:

@@ -250,10 +250,10 @@ def sources_command(seeds, share, arxiv_dir, out, show_misses) -> None:
             f"Author linking (seed {seed}: {r['people truth']['mentions']} true mentions, "
             f"{r['people truth']['namesake works']} Anthology works with namesakes held out)",
             ["linker", *[f"{g} {m}" for g in groups for m in ("P", "R")], "namesakes kept apart (links)",
-             "entangled P (links)", "namesakes, all P", "catch-all P", "probable namesakes linked by name"],
+             "entangled P (links)", "namesakes, all P", "catch-all P / R", "probable namesakes linked by name"],
             [[name, *[p[g][m] for g in groups for m in ("precision", "recall")], p["namesakes"]["links"],
               f"{p['entangled']['precision']:.3f} ({p['entangled']['links']})", p["namesakes, all"]["precision"],
-              p["catch-all"]["precision"],
+              f"{p['catch-all']['precision']:.3f} / {p['catch-all']['recall']:.3f}",
               f"{p['probable namesakes']['links by name alone']}/{p['probable namesakes']['mentions']}"]
              for name, p in r["people"].items()]))
         click.echo()

@@ -83,6 +83,7 @@ LINKERS = {
     "no co-authors": {"use_coauthors": False},
     "no topic": {"use_topic": False},
     "no rarity": {"use_rarity": False},
+    "no catch-all links": {"catch_all_links": False},
     "full": {},
 }
 

@@ -6,8 +6,10 @@ programming errors are logged with their trace but never sent to the user.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from urllib.parse import quote
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, redirect, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -82,7 +84,32 @@ def to_api_error(exc: Exception) -> ApiError | None:
     return None
 
 
+MOVED = "peerscope.moved"  # app.extensions key: resolvers (kind, id) -> the id it now lives under, or None
+
+
+def on_moved(app: Flask, resolver: Callable[[str, str], str | None]) -> None:
+    """Let `resolver` say where a missing document went (a researcher profile merged into
+    another): its address then answers with a permanent redirect instead of 404."""
+    app.extensions.setdefault(MOVED, []).append(resolver)
+
+
+def _moved(exc: SearchNotFound):
+    """A 301 to the same address under the id the document now has, if a resolver knows one."""
+    if len(exc.ids) != 1 or f"/{exc.ids[0]}" not in request.path:
+        return None
+    old = exc.ids[0]
+    for resolver in current_app.extensions.get(MOVED, ()):
+        new = resolver(exc.kind, old)
+        if new and new != old:
+            target = request.path.replace(f"/{old}", "/" + quote(new, safe=":~"), 1)
+            query = request.query_string.decode("latin-1")
+            return redirect(target + (f"?{query}" if query else ""), 301)
+    return None
+
+
 def handle_error(exc: Exception):
+    if isinstance(exc, SearchNotFound) and (moved := _moved(exc)) is not None:
+        return moved
     if isinstance(exc, HTTPException):
         if not request.path.startswith("/api"):
             return exc  # HTML pages keep Flask's own error pages

@@ -235,8 +235,10 @@ class PeopleLinker:
     one Anthology person has is that person)."""
 
     def __init__(self, index: PersonIndex, *, use_coauthors: bool = True, use_topic: bool = True,
-                 use_rarity: bool = True, name_only: bool = False, threshold: float = LINK_THRESHOLD) -> None:
+                 use_rarity: bool = True, name_only: bool = False, threshold: float = LINK_THRESHOLD,
+                 catch_all_links: bool = True) -> None:
         self.index = index
+        self.catch_all_links = catch_all_links
         self.use_coauthors, self.use_topic, self.use_rarity = use_coauthors, use_topic, use_rarity
         self.name_only = name_only
         self.threshold = threshold
@@ -393,6 +395,12 @@ class PeopleLinker:
                     s["specific"] *= self.CATCH_ALL
             scored.sort(key=lambda s: (s["specific"], s["confidence"], s["pid"]), reverse=True)
             best, runner = scored[0], scored[1]
+            if best["pid"] in catch_all and not self.catch_all_links:
+                return Link(pos, name, None, "not linked", 0.0,
+                            f"{len(ids)} Anthology researchers have this name; the co-authors point to "
+                            f"{best['pid']}, the record of the papers the Anthology has not assigned to one of "
+                            f"them, which holds several people", tuple(ids), candidate=best["pid"],
+                            candidate_confidence=best["confidence"] if best["shared"] else 0.0)
             if len(best["telling"]) >= self.NAMESAKE_MIN_SHARED \
                     and best["specific"] >= self.NAMESAKE_MARGIN * runner["specific"] \
                     and best["confidence"] >= self.threshold:

@@ -340,6 +340,12 @@ def test_an_approved_merge_request_gives_the_arxiv_only_profile_to_the_owner_and
     assert set(theirs) <= set(live["work_ids"]) and live["works_count"] == before["works_count"] + len(theirs)
     slot = next(a for a in _get(client, b, "works", TWIN_2026)["authors"] if a["id"] == mine)
     assert slot["link"]["method"] == "merged profile" and "approved by an admin" in slot["link"]["evidence"]
+    # the merged-away profile's addresses lead to the profile it was merged into
+    pages = _pages(b)
+    for prefix in ("/researchers/", "/api/researchers/"):
+        moved = pages.get(f"{prefix}{other}?page=2")
+        assert moved.status_code == 301 and moved.headers["Location"].endswith(f"{prefix}{mine}?page=2")
+    assert pages.get(f"/researchers/{other}", follow_redirects=True).status_code == 200
 
     report = run_in_process(b, Options(files=ACL_FILES + DAYS), None, corrections=load_overrides)
     assert not report.get("unchanged")
@@ -355,3 +361,4 @@ def test_an_approved_merge_request_gives_the_arxiv_only_profile_to_the_owner_and
     _run_syncs(b, events, run_queued_jobs)
     assert other in _get(client, b, "works", TWIN_2026)["author_ids"]
     assert set(theirs).isdisjoint(_get(client, b, "researchers", mine)["work_ids"])
+    assert _pages(b).get(f"/api/researchers/{other}").status_code != 301  # undone: the address is its own again

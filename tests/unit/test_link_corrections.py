@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.corrections import (ATTACH, DETACH, MERGE, LinkFix, LinkRow, Overrides, live_authors, new_researcher,
-                                reconcile_researcher)
+from domain.corrections import (ATTACH, DETACH, MERGE, LinkFix, LinkRow, Overrides, live_authors, merged_into,
+                                new_researcher, reconcile_researcher)
 from indexer.merge import merge_sources
 from indexer.stages import source_facts
 from tests.unit.test_merge import acl, anthology_people, arxiv
@@ -115,3 +115,10 @@ def test_a_profile_follows_the_works_it_gained_or_lost():
     new = new_researcher("arxiv:shengding-hu~2512.24880", touched)
     assert new["work_ids"] == [MHC] and new["name"] == "Shengding Hu" and new["preprints_count"] == 1
     assert new["trust"]["score"] >= 0
+
+
+def test_a_merged_away_profile_leads_to_the_profile_it_was_merged_into_through_chains():
+    fixes = [LinkFix(MERGE, "x", "y"), LinkFix(MERGE, "w", "x"), LinkFix(MERGE, "y", "w")]  # the last closes a cycle
+    assert merged_into(fixes[:2], "y") == "w" and merged_into(fixes[:2], "x") == "w"
+    assert merged_into(fixes[:2], "w") is None and merged_into(fixes, "nobody") is None
+    assert merged_into(fixes, "y") in {"x", "w"}  # a cycle ends where it closes, never at the profile itself

@@ -1,14 +1,20 @@
 """Wiring into the Flask app: session cookie settings, CSRF, sign-in sessions (Flask-Login),
-the database session's lifetime, template globals, and the blueprint. Nothing connects here."""
+the database session's lifetime, template globals, the blueprint, and the redirect of a merged-away
+profile's address to the profile it was merged into. Nothing connects here."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import Flask
 from flask_login import LoginManager
+from sqlalchemy.exc import SQLAlchemyError
 
-from web.accounts import context, profile
+from web import errors
+from web.accounts import context, overrides, profile
 from web.accounts.csrf import csrf
+
+log = logging.getLogger(__name__)
 
 
 def _login_manager() -> LoginManager:
@@ -40,3 +46,16 @@ def init_app(app: Flask) -> None:
     app.add_template_global(context.current_user, "current_user")
     app.add_template_global(context.is_admin, "is_admin")
     app.register_blueprint(bp)
+    errors.on_moved(app, _merged_profile)
+
+
+def _merged_profile(kind: str, researcher_id: str) -> str | None:
+    """Where a merged-away profile went (its address redirects there); None when the store
+    knows nothing of it or cannot be read (the 404 stands)."""
+    if kind != "researcher":
+        return None
+    try:
+        return overrides.merged_profile(context.dbs(), researcher_id)
+    except SQLAlchemyError:
+        log.warning("accounts store not readable: %s answers 404 without looking for a merge", researcher_id)
+        return None

@@ -11,7 +11,7 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from domain.corrections import LINK_KINDS, LinkFix, Overrides, OwnerState, fold_corrections
+from domain.corrections import LINK_KINDS, MERGE, LinkFix, Overrides, OwnerState, fold_corrections, merged_into
 from peerscope.config import Settings
 from web.accounts import db
 from web.accounts.models import Claim, Correction, Follow
@@ -62,6 +62,14 @@ def link_fix(c: Correction, owners: dict[str, int]) -> LinkFix:
                    by="the owner" if owners.get(c.researcher_id) == c.user_id else "an admin",
                    at=c.created_at.date().isoformat(), correction_id=c.id,
                    approved=bool(previous.get("request")))
+
+
+def merged_profile(session, researcher_id: str) -> str | None:
+    """The profile `researcher_id` was merged into by an approved merge request still in force
+    (following chains), or None."""
+    rows = session.scalars(select(Correction).where(Correction.kind == MERGE, Correction.reverted_at.is_(None))
+                           .order_by(Correction.id))
+    return merged_into([link_fix(c, {}) for c in rows], researcher_id)
 
 
 def load_overrides(settings: Settings) -> Overrides:
