@@ -50,6 +50,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -130,6 +131,9 @@ class Copier:
         return out
 
     def copy(self, c: int) -> tuple[list[dict], list[dict]]:
+        return list(self.copy_works(c)), list(self.copy_researchers(c))
+
+    def _rename(self, c: int):
         names = self._names(c)
 
         def rename(text, rid):
@@ -137,9 +141,12 @@ class Copier:
                 return text
             old, new = names[rid]
             return text.replace(old, new)
+        return rename
 
+    def copy_works(self, c: int) -> Iterator[dict]:
+        """The works of copy `c`, one at a time (a copy of the whole corpus does not fit twice)."""
+        rename = self._rename(c)
         rnd = random.Random(f"{self.seed}-works-{c}")
-        works = []
         for w in self.works:
             d = dict(w)
             if c:
@@ -152,9 +159,11 @@ class Copier:
                                  "name": rename(a.get("name"), a.get("id"))} for a in w.get("authors") or []]
                 d["author_ids"] = [self._id(a, c) for a in w.get("author_ids") or []]
             d["embedding"] = self._vector(w.get("embedding"), rnd) if c else _plain(w.get("embedding"))
-            works.append(d)
+            yield d
+
+    def copy_researchers(self, c: int) -> Iterator[dict]:
+        rename = self._rename(c)
         rnd = random.Random(f"{self.seed}-researchers-{c}")
-        researchers = []
         for r in self.researchers:
             d = dict(r)
             if c:
@@ -172,8 +181,7 @@ class Copier:
                     d["orcid"] = None
                     d["has_orcid"] = False
             d["embedding"] = self._vector(r.get("embedding"), rnd) if c else _plain(r.get("embedding"))
-            researchers.append(d)
-        return works, researchers
+            yield d
 
 
 def _plain(v):
@@ -219,11 +227,11 @@ def build(settings, copier: Copier, factor: int, log=print, pids: list[int] | No
 
         def works():
             for c in range(factor):
-                yield from copier.copy(c)[0]
+                yield from copier.copy_works(c)
 
         def researchers():
             for c in range(factor):
-                yield from copier.copy(c)[1]
+                yield from copier.copy_researchers(c)
 
         t1 = time.monotonic()
         with ThreadPoolExecutor(max_workers=2) as pool:

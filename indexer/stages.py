@@ -321,7 +321,8 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
     embedded first; each later chunk gets its topics and goes to a bulk writer thread while
     the next is embedded, and a researcher's document goes to a second writer as soon as the
     last of their works has its vector. The works index is force-merged while researchers
-    are still written; the aliases swap only after both indexes are complete.
+    are still written, the researchers index beside it once complete; the aliases swap only
+    after both indexes are complete.
 
     With `reuse` (the default) each new index starts as a copy of the live one when that was
     built the same way, and only documents whose fingerprint changed are written (and those
@@ -366,7 +367,7 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
         client = make_client(settings, timeout=120)
         merging: list[Future] = []
         with lifecycle.building(client, settings, ("works", "researchers"), reuse=reuse) as new, \
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="forcemerge") as merger:
+                ThreadPoolExecutor(max_workers=2, thread_name_prefix="forcemerge") as merger:
             diffs = {name: Diff(indexed_hashes(client, index)) for name, index in new.items()}
             clock.lap("create or copy indexes")
             works_out = BulkStream(
@@ -403,6 +404,9 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
                 raise
             removed["researchers"] = delete_docs(client, new["researchers"], diffs["researchers"].stale())
             clock.lap("last writes")
+            # beside the works' merge (the engine's pool merges two at once: peerscope/node.py)
+            merging.append(merger.submit(client.indices.forcemerge, index=new["researchers"], max_num_segments=1,
+                                         request_timeout=3600))
             for future in merging:
                 future.result()
         clock.lap("force merge + refresh + alias swap")

@@ -135,6 +135,7 @@ def member_config(m: Member, all_members: list[Member], bootstrap: list[str]) ->
         "path.data": str(m.paths.data),
         "path.logs": str(m.paths.logs),
         "action.destructive_requires_name": False,
+        **node.BUILD_NODE_SETTINGS,
         **FAULT_DETECTION,
     }
 

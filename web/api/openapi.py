@@ -95,6 +95,10 @@ def build_spec(app: Flask) -> dict:
                     "responses": {"200": {"description": "OK", **_json(doc["response"])},
                                   **{code: {"description": text, **_json("Error")}
                                      for code, text in _ERRORS.items()}}}
+        if "researcher_id" in _PATH_ARG.findall(rule.rule):  # web.errors.on_moved: a merged-away profile
+            op["responses"]["301"] = {"description": "The profile was merged into another: Location is the same "
+                                                     "request under that profile's id",
+                                      "headers": {"Location": {"schema": {"type": "string"}}}}
         if doc["body"] is not None:
             op["requestBody"] = {"required": True, **_json(_register(spec, doc["body"], registered))}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
