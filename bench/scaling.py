@@ -443,8 +443,10 @@ def plot(results: dict, path: Path) -> None:
     axes[1].set(title="engine part of a warm build from empty", xlabel="works", ylabel="s")
     axes[2].set(title="API p50, app time (best of the interleaved rounds)\nsolid: one node, dashed: cluster",
                 xlabel="works", ylabel="ms", yscale="log")
+    thousands = matplotlib.ticker.FuncFormatter(lambda x, _: f"{x / 1000:,.0f}k" if x >= 1000 else f"{x:,.0f}")
     for ax in axes:
         ax.grid(True, alpha=0.3)
+        ax.xaxis.set_major_formatter(thousands)
     axes[0].legend(fontsize=8)
     axes[1].legend(fontsize=8)
     axes[2].legend(fontsize=6, ncol=2)

@@ -93,9 +93,10 @@ def on_moved(app: Flask, resolver: Callable[[str, str], str | None]) -> None:
     app.extensions.setdefault(MOVED, []).append(resolver)
 
 
-def _moved(exc: SearchNotFound):
-    """A 301 to the same address under the id the document now has, if a resolver knows one."""
-    if len(exc.ids) != 1 or f"/{exc.ids[0]}" not in request.path:
+def moved(exc: Exception):
+    """A 301 to the same address under the id the missing document now has, if a resolver knows
+    one (None for anything else: the error is answered as it is)."""
+    if not isinstance(exc, SearchNotFound) or len(exc.ids) != 1 or f"/{exc.ids[0]}" not in request.path:
         return None
     old = exc.ids[0]
     for resolver in current_app.extensions.get(MOVED, ()):
@@ -108,8 +109,8 @@ def _moved(exc: SearchNotFound):
 
 
 def handle_error(exc: Exception):
-    if isinstance(exc, SearchNotFound) and (moved := _moved(exc)) is not None:
-        return moved
+    if (redirect_to := moved(exc)) is not None:
+        return redirect_to
     if isinstance(exc, HTTPException):
         if not request.path.startswith("/api"):
             return exc  # HTML pages keep Flask's own error pages

@@ -38,6 +38,8 @@ def page_error(exc: Exception):
     """Any exception raised inside a page view."""
     if isinstance(exc, HTTPException):
         return http_error(exc)
+    if (redirect_to := api_errors.moved(exc)) is not None:  # a profile merged into another
+        return redirect_to
     api = api_errors.to_api_error(exc)
     if api is None:
         log.exception("unhandled error on %s %s", request.method, request.path)
