@@ -166,7 +166,7 @@ class Aggregator:
 
     def _document(self, pid: str, p: _Person) -> dict[str, Any]:
         first, last = p.display()
-        name = full_name(first, last)
+        name = self._name_of(pid)
         affiliations = sorted(p.affiliations.values(), key=lambda e: (e[1], e[2], e[0]))
         current = max(affiliations, key=lambda e: (e[2], e[3]))[0] if affiliations else None
         collaborators = sorted(

@@ -395,8 +395,7 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
                 written = {"works": works_out.close()}
                 removed = {"works": delete_docs(client, new["works"], diffs["works"].stale())}
                 # the works index is complete: merge it into one segment while researchers are written
-                merging.append(merger.submit(client.indices.forcemerge, index=new["works"], max_num_segments=1,
-                                             request_timeout=3600))
+                merging.append(merger.submit(lifecycle.merge_segments, client, new["works"]))
                 written["researchers"] = people_out.close()
             except BaseException:
                 works_out.abort()
@@ -405,8 +404,7 @@ def build_indexes(settings: Settings, folder: Path, progress: Callable[[str, int
             removed["researchers"] = delete_docs(client, new["researchers"], diffs["researchers"].stale())
             clock.lap("last writes")
             # beside the works' merge (the engine's pool merges two at once: peerscope/node.py)
-            merging.append(merger.submit(client.indices.forcemerge, index=new["researchers"], max_num_segments=1,
-                                         request_timeout=3600))
+            merging.append(merger.submit(lifecycle.merge_segments, client, new["researchers"]))
             for future in merging:
                 future.result()
         clock.lap("force merge + refresh + alias swap")

@@ -142,6 +142,12 @@ def swap_aliases(client: OpenSearch, settings: Settings, new: dict[str, str], dr
     return old
 
 
+def merge_segments(client: OpenSearch, index: str) -> None:
+    """Merge `index` into one segment (why: `finish_build`); a build may start it early, beside
+    other work, and `finish_build` then finds nothing left to merge."""
+    client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=3600)
+
+
 def finish_build(client: OpenSearch, index: str, replicas: int = 0) -> None:
     """Merge a freshly built index into one segment, restore serving settings (with `replicas`)
     and make its documents visible. One segment: fuzzy and prefix name queries expand their
@@ -149,7 +155,7 @@ def finish_build(client: OpenSearch, index: str, replicas: int = 0) -> None:
     40 req/s: 96.8 ms on 4 segments, 46.6 ms on one, bench/latency.py). A copy of an already
     merged index with nothing changed merges nothing. Replicas are added after the merge, so
     they are copied as the merged segment rather than built and merged again."""
-    client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=3600)
+    merge_segments(client, index)
     client.indices.put_settings(index=index, body=serve_settings(replicas))
     client.indices.refresh(index=index)
 

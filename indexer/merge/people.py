@@ -396,21 +396,19 @@ class PeopleLinker:
             scored.sort(key=lambda s: (s["specific"], s["confidence"], s["pid"]), reverse=True)
             best, runner = scored[0], scored[1]
             if best["pid"] in catch_all and not self.catch_all_links:
-                return Link(pos, name, None, "not linked", 0.0,
-                            f"{len(ids)} Anthology researchers have this name; the co-authors point to "
-                            f"{best['pid']}, the record of the papers the Anthology has not assigned to one of "
-                            f"them, which holds several people", tuple(ids), candidate=best["pid"],
-                            candidate_confidence=best["confidence"] if best["shared"] else 0.0)
-            if len(best["telling"]) >= self.NAMESAKE_MIN_SHARED \
+                why = (f"the co-authors point to {best['pid']}, the record of the papers the Anthology has not "
+                       "assigned, which holds several people")
+            elif len(best["telling"]) >= self.NAMESAKE_MIN_SHARED \
                     and best["specific"] >= self.NAMESAKE_MARGIN * runner["specific"] \
                     and best["confidence"] >= self.threshold:
                 return Link(pos, name, best["pid"], "namesake, co-authors", best["confidence"],
                             f"{len(ids)} Anthology researchers have this name; linked to {best['pid']} by "
                             f"{self._shared_text(best)}", tuple(ids), tuple(best["shared"]))
+            else:
+                why = "no co-author singles one out"
             return Link(pos, name, None, "not linked", 0.0,
-                        f"{len(ids)} Anthology researchers have this name ({_list(ids)}) and no co-author "
-                        f"singles one out", tuple(ids), candidate=best["pid"],
-                        candidate_confidence=best["confidence"] if best["shared"] else 0.0)
+                        f"{len(ids)} Anthology researchers have this name ({_list(ids)}) and {why}", tuple(ids),
+                        candidate=best["pid"], candidate_confidence=best["confidence"] if best["shared"] else 0.0)
         best = scored[0]
         if best["confidence"] >= self.threshold:
             if best["shared"]:
