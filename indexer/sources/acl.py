@@ -28,9 +28,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 ANTHOLOGY_URL = "https://aclanthology.org/{}/"
 _OLDSTYLE_COLLECTION = re.compile(r"^[A-Z]\d\d$")  # e.g. P05, W09
 _ORCID_IN = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dXx])")
-# A sample starts from these collections: main conferences, recent years first.
+# A sample starts from these collections: main conferences, 2025 first (the year whose papers
+# the arXiv listings hold preprints of, so that a sample of both sources merges some), then
+# the years with the fullest records.
 MAIN_VENUES = ("acl", "emnlp", "naacl", "findings", "eacl", "coling", "tacl", "cl", "aacl", "conll")
-SAMPLE_YEARS = (2022, 2023, 2024, 2021, 2020, 2025, 2019, 2018)
+SAMPLE_YEARS = (2025, 2022, 2023, 2024, 2021, 2020, 2019, 2018)
 _PAPER = re.compile(rb"<paper\s")
 
 

@@ -180,7 +180,9 @@ class ArxivSource:
     def plan(self, options: Options) -> list[FileTask]:
         """Files of a build: the named ones (`--files`), a sample, or every listing day.
 
-        A sample takes whole days, newest first, until it holds about `options.sample` papers."""
+        A sample takes whole days, oldest first, until it holds about `options.sample` papers:
+        the first months of the listings hold the preprints of the Anthology's 2025 papers, which
+        the Anthology's sample starts from, so a sample of both sources merges some."""
         if options.files:
             mine = [Path(f) for f in options.files if self.owns(Path(f))]
             if not mine:
@@ -193,7 +195,7 @@ class ArxivSource:
         if not options.sample:
             return [FileTask(p, source=NAME) for p in paths]
         tasks, total = [], 0
-        for path in reversed(paths):
+        for path in paths:
             n = _count_lines(path)
             take = min(n, options.sample - total)
             tasks.append(FileTask(path, None if take == n else take, NAME))

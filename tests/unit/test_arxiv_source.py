@@ -123,7 +123,7 @@ def test_author_lists_drop_separators_and_split_joined_slots():
     assert provisional_id("Jörg Tiedemann") == "arxiv-name:jorg-tiedemann"
 
 
-def test_planning_takes_whole_days_newest_first_and_owns_listing_files_only():
+def test_planning_takes_whole_days_oldest_first_and_owns_listing_files_only():
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for day, n in (("2026-01-01", 3), ("2026-01-02", 2), ("2026-01-05", 4)):
@@ -133,8 +133,10 @@ def test_planning_takes_whole_days_newest_first_and_owns_listing_files_only():
         assert [t.path.name for t in source.plan(Options())] == ["2026-01-01.jsonl", "2026-01-02.jsonl",
                                                                   "2026-01-05.jsonl"]
         sample = source.plan(Options(sample=5))
-        assert [(t.path.name, t.limit, t.source) for t in sample] == [("2026-01-05.jsonl", None, "arxiv"),
-                                                                      ("2026-01-02.jsonl", 1, "arxiv")]
+        assert [(t.path.name, t.limit, t.source) for t in sample] == [("2026-01-01.jsonl", None, "arxiv"),
+                                                                      ("2026-01-02.jsonl", None, "arxiv")]
+        assert [(t.path.name, t.limit) for t in source.plan(Options(sample=4))] == [("2026-01-01.jsonl", None),
+                                                                                     ("2026-01-02.jsonl", 1)]
         assert [t.path.name for t in source.plan(Options(files=("2026-01-02.jsonl", "2022.acl.xml")))] == \
             ["2026-01-02.jsonl"]
         with pytest.raises(FileNotFoundError):
