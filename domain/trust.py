@@ -53,7 +53,7 @@ def trust_score(*, orcid: str | None, first_year: int | None, last_year: int | N
         _signal("orcid", ORCID_POINTS if orcid else 0.0, ORCID_POINTS,
                 f"ORCID {orcid}" if orcid else "no ORCID linked"),
         _signal("publication_span", SPAN_POINTS * min(span, SPAN_FULL_YEARS) / SPAN_FULL_YEARS,
-                SPAN_POINTS, f"{first_year}-{last_year} ({span} years)" if span else "no dated works"),
+                SPAN_POINTS, _span_text(first_year, last_year, span)),
         _signal("works", WORKS_POINTS * _log_share(works_count, WORKS_FULL), WORKS_POINTS,
                 f"{works_count} works"),
         _signal("venues", VENUES_POINTS * min(venues_count, VENUES_FULL) / VENUES_FULL,
@@ -74,3 +74,10 @@ def trust_score(*, orcid: str | None, first_year: int | None, last_year: int | N
         "claimed": claimed,
         "signals": signals,
     }
+
+
+def _span_text(first_year: int | None, last_year: int | None, span: int) -> str:
+    """"2019-2025 (7 years)", "2025 (1 year)"."""
+    if not span:
+        return "no dated works"
+    return f"{first_year} (1 year)" if span == 1 else f"{first_year}-{last_year} ({span} years)"

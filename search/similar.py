@@ -8,7 +8,6 @@ from opensearchpy import OpenSearch
 
 from peerscope.config import Settings
 from search import results as R
-from search.errors import NotFound
 from search.page import Page
 from search.params import LIKE_SIZE, WORK_FILTERS
 from search.queries import similar as S
@@ -26,15 +25,11 @@ MLT_WEIGHT = 0.4
 
 
 def _seeds(client: OpenSearch, index: str, ids: Sequence[str]) -> dict[str, dict]:
-    """Seed works by id with their vectors and concrete `_index`; NotFound if any is missing."""
+    """Seed works by id, or by the id of any of their versions, with their vectors and
+    concrete `_index`; NotFound if any is missing."""
     if not ids:
         return {}
-    resp = client.search(index=index, body=W.by_ids_body(list(ids), S.SEED_SOURCE))
-    found = {h["_id"]: h for h in R.hits(resp)}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise NotFound("work", missing)
-    return found
+    return R.fetch_versions(client, index, "work", ids, W.by_versions_body(list(ids), S.SEED_SOURCE))
 
 
 def _cosine(knn_score: float) -> float:
@@ -141,6 +136,10 @@ def similar_to_set(client: OpenSearch, settings: Settings, args: Mapping[str, An
     text = (args.get("text") or "").strip() or None
     size = args.get("size", LIKE_SIZE)
     seeds = _seeds(client, alias, [*positive, *negative])
+    # the works' own ids from here on (an example named by a version id is its merged work)
+    positive = list(dict.fromkeys(seeds[i]["_id"] for i in positive))
+    negative = list(dict.fromkeys(seeds[i]["_id"] for i in negative))
+    seeds = {h["_id"]: h for h in seeds.values()}
     vec = lambda i: (seeds[i].get("_source") or {}).get("embedding")  # noqa: E731
     text_vec = embed(text) if text and embed is not None else None
     vector = S.rocchio([v for i in positive if (v := vec(i))],

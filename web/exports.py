@@ -109,7 +109,7 @@ def bibtex(work: Mapping[str, Any], names: Names | None = None) -> str:
         ("publisher", work.get("publisher")),
         ("url", url(work)),
         ("doi", work.get("doi")),
-        ("pages", re.sub(r"\s*-+\s*", "--", work.get("pages") or "")),
+        ("pages", re.sub(r"\s*[-\u2010-\u2015]+\s*", "--", work.get("pages") or "")),  # en dashes too
         ("abstract", work.get("abstract")),
     ]
     lines = [f"@{entry}{{{citation_key(work)},"]

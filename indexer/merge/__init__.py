@@ -78,9 +78,8 @@ def merged_record(pub: Record, pre: Record, match: WorkMatch) -> dict[str, Any]:
     if not pub.get("abstract") and pre.get("abstract"):
         out["abstract"] = pre["abstract"]
         field_sources["abstract"] = ARXIV
-    if not pub.get("doi"):
-        out["doi"] = pre.get("doi")
-        field_sources["doi"] = ARXIV
+    # a DOI names one version: the published one's stays the work's (or none); the arXiv DOI
+    # is listed with the preprint's version, and the arXiv id goes into citations as `eprint`
     out["field_sources"] = field_sources
     out["merge"] = match.to_dict()
     for name in ARXIV_FIELDS:

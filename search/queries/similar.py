@@ -19,7 +19,7 @@ MLT_FIELDS = ["title", "abstract"]
 # fusion lost the keyword view; 25 terms and 10% keep lists full and rank better.
 MLT_MAX_QUERY_TERMS = 25
 MLT_MINIMUM_SHOULD_MATCH = "10%"
-SEED_SOURCE = ["id", "title", "year", "author_ids", "authors.id", "authors.name", "embedding"]
+SEED_SOURCE = ["id", "version_ids", "title", "year", "author_ids", "authors.id", "authors.name", "embedding"]
 
 
 def exclusions(seed_ids: Sequence[str], author_ids: Sequence[str] = ()) -> list[dict]:

@@ -144,9 +144,15 @@ def by_version_body(work_id: str, source: list[str] | dict | bool = True) -> dic
     """The visible work that answers to `work_id`: a version id (`version_ids`, e.g.
     "arxiv:2505.14577" of a merged work) or its own id. At most two hits; the caller prefers
     the one whose id it is."""
-    return {"size": 2, "_source": source,
-            "query": visible([{"bool": {"should": [{"terms": {"version_ids": [work_id]}},
-                                                   {"ids": {"values": [work_id]}}],
+    return by_versions_body([work_id], source)
+
+
+def by_versions_body(work_ids: list[str], source: list[str] | dict | bool = True) -> dict:
+    """The visible works that answer to any of `work_ids` (own ids or version ids); two hits
+    per id at most (`results.by_version` picks the one each id names)."""
+    return {"size": 2 * len(work_ids), "_source": source,
+            "query": visible([{"bool": {"should": [{"terms": {"version_ids": list(work_ids)}},
+                                                   {"ids": {"values": list(work_ids)}}],
                                         "minimum_should_match": 1}}])}
 
 

@@ -85,6 +85,22 @@ def test_an_edited_title_pair_is_one_work(client, built):
     assert _get(client, b, "works", EDITED[0]) is None  # the preprint is a version, not a work
 
 
+def test_every_lookup_of_a_work_takes_the_id_of_any_of_its_versions(built):
+    b, _ = built
+    web = _pages(b)
+    preprint, published = EDITED
+    assert web.get(f"/api/works/{preprint}").get_json()["id"] == published
+    graph = web.get(f"/api/graph/works/{preprint}")
+    assert graph.status_code == 200 and graph.get_json()["center"] == f"w:{published}"
+    page = web.get(f"/explore?node=w:{preprint}")
+    assert page.status_code == 200 and b"Typed-RAG" in page.data
+    similar = web.post("/api/works/similar", json={"positive": [preprint], "size": 5})
+    assert similar.status_code == 200, similar.get_json()
+    found = [r["id"] for r in similar.get_json()["results"]]
+    assert found and published not in found  # the example itself is never returned
+    assert web.post("/api/works/similar", json={"positive": ["arxiv:0000.00000"]}).status_code == 404
+
+
 def test_a_near_twin_of_another_edition_stays_a_work_of_its_own(client, built):
     b, _ = built
     published = _get(client, b, "works", TWIN_2025)

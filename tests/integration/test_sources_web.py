@@ -225,7 +225,7 @@ def test_the_work_page_by_a_version_id_shows_versions_and_field_sources(web):
     assert "Versions and sources" in html
     assert '<a href="https://arxiv.org/abs/2505.14577">arxiv:2505.14577</a>' in html
     assert "listed 2025-05-21" in html
-    assert "Abstract from arXiv · Authors from ACL Anthology · Title from ACL Anthology · Year from ACL Anthology" in html
+    assert "From ACL Anthology: authors, title, year · from arXiv: abstract" in html
     assert "One work: Same title; 2 shared authors" in html
     assert f'<a href="https://aclanthology.org/{MERGED}/">{MERGED}</a>' in html
     assert "arXiv:2505.14577" in html and "CC0 1.0" in html

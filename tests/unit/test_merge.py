@@ -225,6 +225,9 @@ def test_merge_sources_folds_preprints_and_resolves_their_authors():
     assert merged["versions"][1]["listed"] == "2025-06-01" and merged["versions"][1]["venue"] == "arXiv"
     assert merged["field_sources"]["abstract"] == "arxiv" and merged["field_sources"]["title"] == "acl"
     assert merged["abstract"] == "We study hyper-connections." and merged["merge"]["method"] == "same title"
+    # a DOI names one version: the proceedings record never takes the preprint's
+    assert merged["doi"] is None and merged["field_sources"]["doi"] == "acl"
+    assert merged["versions"][1]["doi"] == "10.48550/arXiv.2505.14577"
     assert merged["arxiv_id"] == "2505.14577" and [a["id"] for a in merged["authors"]] == ["shengding-hu", "maosong-sun"]
     mhc = by_id["arxiv:2512.24880"]
     assert mhc["sources"] == ["arxiv"] and mhc["version_ids"] == ["arxiv:2512.24880"]

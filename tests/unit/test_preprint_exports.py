@@ -51,6 +51,7 @@ def test_a_merged_work_stays_inproceedings_and_names_its_arxiv_version():
     assert "eprint = {2505.14577}" in text and "archivePrefix = {arXiv}" in text
     assert "doi = {10.18653/v1/2025.acl-long.12}" in text
     assert not is_preprint(MERGED)
+    assert "pages = {496--507}" in bibtex({**MERGED, "pages": "496\u2013507"})  # an en dash too
 
 
 def test_an_anthology_work_has_no_eprint():

@@ -33,6 +33,10 @@ def test_worked_example_from_the_docs():
     assert points == {"orcid": 15.0, "publication_span": 9.0, "works": 13.05, "venues": 6.0,
                       "coauthors": 12.43, "affiliation": 10.0, "claimed": 0.0}
     assert result["score"] == 65 and result["band"] == "Established" and result["level"] == "L2"
+    details = {s["name"]: s["detail"] for s in result["signals"]}
+    assert details["publication_span"] == "2019-2024 (6 years)"
+    one = {s["name"]: s["detail"] for s in score(first_year=2025, last_year=2025)["signals"]}
+    assert one["publication_span"] == "2025 (1 year)"
 
 
 def test_everything_maxed_and_claimed_is_100_l3():

@@ -27,16 +27,22 @@ def _valid(work_id: str) -> str:
     return work_id
 
 
+def _first(names: list[str], shown: int = 3) -> str:
+    """"A, B, C" or "A, B, C and 2 more"."""
+    rest = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {rest} more" if rest > 0 else "")
+
+
 def why(seed: dict, other: dict) -> str:
     """A short reason a work is listed as similar to `seed`."""
     parts: list[str] = []
     shared = [a.get("name") for a in other.get("authors") or []
               if a.get("id") and a["id"] in {b.get("id") for b in seed.get("authors") or []}]
     if shared:
-        parts.append("Same author" + ("s" if len(shared) > 1 else "") + ": " + ", ".join(shared[:3]))
+        parts.append("Same author" + ("s" if len(shared) > 1 else "") + ": " + _first(shared))
     topics = [t for t in other.get("topic_labels") or [] if t in set(seed.get("topic_labels") or [])]
     if topics:
-        parts.append("Shared topic" + ("s" if len(topics) > 1 else "") + ": " + ", ".join(topics[:3]))
+        parts.append("Shared topic" + ("s" if len(topics) > 1 else "") + ": " + _first(topics))
     ranks = other.get("ranks") or {}
     if "knn" in ranks and "mlt" in ranks:
         parts.append("close in meaning and in wording")
