@@ -67,7 +67,8 @@ def find(client: OpenSearch, settings: Settings, query: Query, embed: Embed | No
     nothing = not (out.people and out.people.total) and not out.keyword_total
     if nothing or query.empty:
         out.popular_topics = popular_topics(client, settings)
-    if query.q and out.people and out.people.results and not out.keyword_total:
+    # "no paper contains these words" only when no filter narrowed the papers
+    if query.q and out.people and out.people.results and not out.keyword_total and not query.filters:
         out.did_you_mean = out.people.results[0]
     return out
 

@@ -100,9 +100,13 @@ def fetch_versions(client: OpenSearch, index: str, kind: str, doc_ids: Sequence[
 
 
 def facets(response: Mapping[str, Any]) -> dict[str, list[dict]]:
-    """terms aggregations as {name: [{"value", "count"}]} (booleans as true/false)."""
+    """terms aggregations as {name: [{"value", "count"}]} (booleans as true/false); a terms
+    aggregation inside a filter aggregation of its own name counts as that name."""
     out: dict[str, list[dict]] = {}
     for name, agg in (response.get("aggregations") or {}).items():
+        agg = agg.get(name, agg) if "buckets" not in agg else agg
+        if "buckets" not in agg:
+            continue
         buckets = []
         for b in agg.get("buckets", []):
             value = b["key"]

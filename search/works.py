@@ -57,8 +57,9 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
 
     An empty q lists the filtered works newest first, whatever the mode.
     Without an embedder, vector and hybrid fall back to keyword. With `facets`, the page also
-    counts the works holding the words into facets (topics, venues, years) and says how many
-    they are (`keyword_total`), in the same round trip.
+    counts the works holding the words into facets (topics, venues, years, sources; each
+    facet under the other filters) and says how many pass every filter (`keyword_total`), in
+    the same round trip.
     """
     q = (args.get("q") or "").strip()
     mode = args.get("mode", "hybrid") if q and embed is not None else "keyword"
@@ -66,7 +67,7 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
     filters = {k: args.get(k) for k in WORK_FILTERS}
     index = settings.alias("works")
     start = (page - 1) * size
-    counting = [L.facets_only(Q.keyword_body(q, filters), L.WORK_FACETS)] if facets else []
+    counting = [L.work_facets_body(Q.keyword_body(q)["query"], filters)] if facets else []
 
     if mode == "keyword":
         resp, *counted = _search(client, index, [Q.keyword_body(q, filters, from_=start, size=size), *counting])
@@ -96,7 +97,8 @@ def search_works(client: OpenSearch, settings: Settings, args: Mapping[str, Any]
     out = Page.numbered([_result(h) for h in found], total, page, size,
                         window=HYBRID_WINDOW if mode == "hybrid" else None, mode=mode)
     if counted:
-        out.facets, out.keyword_total = R.facets(counted[0]), R.total(counted[0])
+        out.facets = R.facets(counted[0])
+        out.keyword_total = counted[0]["aggregations"][L.MATCHING]["doc_count"]
     return out
 
 

@@ -77,7 +77,7 @@ def build_sample(client, settings):
             sample = replace(settings, index_prefix=settings.index_prefix.replace("test-", tag, 1), sources=("acl",))
             aliases = [sample.alias("works"), sample.alias("researchers")]
             if not all(client.indices.exists_alias(name=a) for a in aliases):
-                report = run_in_process(sample, Options(sample=SAMPLE_PAPERS), None)
+                report = run_in_process(sample, Options(files=("2022.acl.xml",), sample=SAMPLE_PAPERS), None)
                 assert report["works"]["indexed"] >= SAMPLE_PAPERS * 0.9, report["works"]
             client.indices.refresh(index=",".join(aliases))
             built[name] = sample

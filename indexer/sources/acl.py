@@ -428,8 +428,9 @@ def sample_order(paths: list[Path]) -> list[Path]:
 
 
 def plan_collections(data_dir: Path, options: Options) -> list[FileTask]:
-    """The collection files a build reads: those named, a sample (whole collections, newest main
-    conferences first, so that a demo keeps real co-author graphs and volumes), or all."""
+    """The collection files a build reads: those named, a sample (whole collections, main
+    conferences of 2025 first, so that a demo keeps real co-author graphs and volumes; of the
+    named files, in their order, when files are named too), or all."""
     xml = data_dir / "xml"
     if not xml.is_dir():
         raise FileNotFoundError(f"no xml/ folder in {data_dir}; point PEERSCOPE_DATA_DIR at the Anthology's data/")
@@ -437,12 +438,14 @@ def plan_collections(data_dir: Path, options: Options) -> list[FileTask]:
         missing = [f for f in options.files if not (xml / Path(f).name).exists()]
         if missing:
             raise FileNotFoundError(f"collection files not found in {xml}: {', '.join(missing)}")
-        return [FileTask(xml / Path(f).name) for f in options.files]
-    paths = sorted(xml.glob("*.xml"))
+        paths = [xml / Path(f).name for f in options.files]
+    else:
+        paths = sorted(xml.glob("*.xml"))
+        paths = sample_order(paths) if options.sample else paths
     if not options.sample:
         return [FileTask(p) for p in paths]
     tasks, total = [], 0
-    for path in sample_order(paths):
+    for path in paths:
         n = count_papers(path)
         take = min(n, options.sample - total)
         tasks.append(FileTask(path, None if take == n else take))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.queries.works import NEWEST, UNMARKED_SOURCE, topic_clause, visible
+from search.queries.works import NEWEST, UNMARKED_SOURCE, topic_clause, visible, work_filters
 
 MOST_WORKS = [{"works_count": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
 WORK_FACETS = {
@@ -56,6 +56,26 @@ def new_works_by_authors(author_ids: list[str], known: list[str], source: list[s
 def works_by_topic(topic: str, source: list[str], size: int) -> dict:
     return {"size": size, "_source": source, "sort": NEWEST, "track_total_hits": False,
             "query": visible([topic_clause(topic)])}
+
+
+# The filter arguments each works facet chooses between: its counts leave them out.
+FACET_FILTERS = {"topics": ("topic",), "venues": ("venue",), "years": ("year_from", "year_to"),
+                 "sources": ("source",)}
+MATCHING = "matching"  # the agg counting the works that pass every filter
+
+
+def work_facets_body(query: dict, filters: dict[str, Any]) -> dict:
+    """The works of `query` (a query without the filters) counted into WORK_FACETS, each
+    facet under every filter but its own, so that a value counts the works choosing it would
+    list (as faceted search does: with source=arxiv the Anthology's count is not the merged
+    works alone); `MATCHING` counts the works that pass every filter."""
+    def passing(skip: tuple[str, ...] = ()) -> dict:
+        return visible(work_filters({k: v for k, v in filters.items() if k not in skip}))
+
+    aggs: dict[str, Any] = {name: {"filter": passing(FACET_FILTERS[name]), "aggs": {name: spec}}
+                            for name, spec in WORK_FACETS.items()}
+    aggs[MATCHING] = {"filter": passing()}
+    return {"size": 0, "query": query, "aggs": aggs, "track_total_hits": False}
 
 
 def facets_only(body: dict, aggs: dict[str, Any]) -> dict:

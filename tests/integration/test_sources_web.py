@@ -246,6 +246,12 @@ def test_the_search_page_has_a_source_facet_and_filter(web):
     assert "arXiv</a> <span class=\"count\">2</span>" in facet
     only = get_text(web, "/search?q=hyper+connections&mode=keyword&source=arxiv&tab=papers")
     assert "mHC: Manifold-Constrained" in only and "Analytical Engines" not in only
+    # a facet counts under the other filters, not its own: the Anthology's count is what
+    # choosing it lists (2), not the merged work alone; the years count the arXiv works only
+    facet = only[only.index('aria-label="Source"'):]
+    assert "ACL Anthology</a> <span class=\"count\">2</span>" in facet[:facet.index("</section>")]
+    years = only[only.index('aria-label="Year"'):]
+    assert "2023" not in years[:years.index("</section>")]
     assert "Analytical Engines" in get_text(web, "/search?q=hyper+connections&mode=keyword&source=nope&tab=papers")
 
 

@@ -66,6 +66,10 @@ def test_a_sample_takes_whole_collections_newest_main_conference_first(settings)
     assert [(t.path.name, t.limit, t.source) for t in tasks] == [("2022.acl.xml", None, "acl"),
                                                                   ("2023.acl.xml", 2, "acl")]
     assert len(plan_files(available_sources(settings), Options())) == 3
+    # named files and a sample: the first papers of the named files, in their order
+    named = Options(files=("2023.acl.xml", "2022.acl.xml"), sample=7)
+    assert [(t.path.name, t.limit) for t in plan_files(available_sources(settings), named)] == \
+        [("2023.acl.xml", None), ("2022.acl.xml", 2)]
 
 
 def test_named_files_go_to_the_source_that_owns_them(settings):
