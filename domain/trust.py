@@ -55,11 +55,11 @@ def trust_score(*, orcid: str | None, first_year: int | None, last_year: int | N
         _signal("publication_span", SPAN_POINTS * min(span, SPAN_FULL_YEARS) / SPAN_FULL_YEARS,
                 SPAN_POINTS, _span_text(first_year, last_year, span)),
         _signal("works", WORKS_POINTS * _log_share(works_count, WORKS_FULL), WORKS_POINTS,
-                f"{works_count} works"),
+                _counted(works_count, "work")),
         _signal("venues", VENUES_POINTS * min(venues_count, VENUES_FULL) / VENUES_FULL,
-                VENUES_POINTS, f"{venues_count} distinct venues"),
+                VENUES_POINTS, _counted(venues_count, "distinct venue")),
         _signal("coauthors", COAUTHORS_POINTS * _log_share(collaborators_count, COAUTHORS_FULL),
-                COAUTHORS_POINTS, f"{collaborators_count} distinct co-authors"),
+                COAUTHORS_POINTS, _counted(collaborators_count, "distinct co-author")),
         _signal("affiliation", AFFILIATION_POINTS if affiliation else 0.0, AFFILIATION_POINTS,
                 affiliation or "no affiliation on record"),
         _signal("claimed", CLAIMED_POINTS if claimed else 0.0, CLAIMED_POINTS,
@@ -81,3 +81,7 @@ def _span_text(first_year: int | None, last_year: int | None, span: int) -> str:
     if not span:
         return "no dated works"
     return f"{first_year} (1 year)" if span == 1 else f"{first_year}-{last_year} ({span} years)"
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

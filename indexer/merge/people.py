@@ -417,7 +417,8 @@ class PeopleLinker:
             return Link(pos, name, best["pid"], "name and topic", best["confidence"],
                         f"linked by {self._rarity_text(best)}{self._topic_text(best)}", tuple(ids))
         return Link(pos, name, None, "not linked", 0.0,
-                    f"the name matches {best['pid']} in the Anthology, but {self._against_text(best)}", tuple(ids),
+                    f"the name matches {best['pid']} in the Anthology, but {self._against_text(best, self.threshold)}",
+                    tuple(ids),
                     candidate=best["pid"], candidate_confidence=best["confidence"])
 
     def _neighbours(self, pid: str) -> set[str]:
@@ -444,17 +445,19 @@ class PeopleLinker:
         return f" and close topics (similarity {s['topic']:.2f} to their works)" if s["topic"] is not None else ""
 
     @staticmethod
-    def _against_text(s: dict[str, Any]) -> str:
+    def _against_text(s: dict[str, Any], threshold: float) -> str:
+        """Why the evidence fell short: what there was of it, and the link's confidence beside
+        the one needed (the kept-apart link's own `confidence` is that it is someone else)."""
         k = len(s["shared"])
         parts = [f"only {k} shared co-author{'s' if k != 1 else ''} ({_list(s['shared'])})" if k
                  else "no co-author in common"]
         if s["expected"] is not None and s["expected"] >= 1:
             parts.append(f"the name is common (about {s['expected']:.2g} people expected to share it)")
         if s["topic"] is not None:
-            parts.append(f"topics are {'close' if s['topic'] >= 0.2 else 'far'} (similarity {s['topic']:.2f})")
+            parts.append(f"topic similarity {s['topic']:.2f} to their works")
         if s["loose"]:
             parts.append("only a shortened form of the name matches")
-        return ", ".join(parts) + f" (confidence {s['confidence']:.2f})"
+        return ", ".join(parts) + f": confidence they are one person {s['confidence']:.2f}, {threshold:.2f} needed"
 
 
 def _one_slot_each(links: list[Link]) -> list[Link]:

@@ -236,6 +236,12 @@ def test_the_work_page_says_why_a_mention_was_kept_apart(web):
     assert (f'<a href="/researchers/{ARXIV_ALAN}">Alan Turing</a>: not linked to '
             f'<a href="/researchers/{ALAN}">Alan Turing</a>: {APART}') in html
     assert "<dt>ACL Anthology</dt>" not in html and "<dt>arXiv categories</dt><dd>Computation and Language</dd>" in html
+    # and so does the profile of the one kept apart, once
+    profile = get_text(web, f"/researchers/{ARXIV_ALAN}")
+    assert profile.count('class="namesake-note"') == 1
+    assert f'Not the same person as <a href="/researchers/{ALAN}">Alan Turing</a> of the ACL Anthology: {APART}.' \
+        in profile
+    assert 'class="namesake-note"' not in get_text(web, f"/researchers/{ALAN}")
 
 
 def test_the_search_page_has_a_source_facet_and_filter(web):

@@ -37,6 +37,8 @@ def test_worked_example_from_the_docs():
     assert details["publication_span"] == "2019-2024 (6 years)"
     one = {s["name"]: s["detail"] for s in score(first_year=2025, last_year=2025)["signals"]}
     assert one["publication_span"] == "2025 (1 year)"
+    assert details["works"] == "12 works" and {s["name"]: s["detail"] for s in score(works_count=1)["signals"]}[
+        "works"] == "1 work"
 
 
 def test_everything_maxed_and_claimed_is_100_l3():

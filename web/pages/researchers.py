@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from domain.collaborators import closest
-from search import recommend, researchers
+from search import documents, recommend, researchers
 from search.errors import NotFound
 from search.page import Page
 from web.pages.common import page_arg, services, valid_id
@@ -50,11 +50,30 @@ def work_links(doc: dict, works: Page) -> dict[str, dict]:
     return out
 
 
+def namesakes(doc: dict, works: Page) -> list[dict]:
+    """The Anthology researchers this person's mentions (on the works shown) were kept apart
+    from, once each, with the resolver's reason: [{"id", "name", "evidence"}] (names filled in
+    by `profile`)."""
+    out: dict[str, dict] = {}
+    for w in works.results:
+        for a in w.get("authors") or []:
+            link = a.get("link") or {}
+            if a.get("id") == doc["id"] and link.get("method") == "kept apart" and link.get("candidate"):
+                out.setdefault(link["candidate"], {"id": link["candidate"], "evidence": link.get("evidence")})
+    return list(out.values())
+
+
 @bp.get("/<researcher_id>")
 def profile(researcher_id: str):
     doc, works = _load(researcher_id, 1, PROFILE_WORKS)
+    apart = namesakes(doc, works)
+    if apart:
+        s = services()
+        names = documents.get_many(s.opensearch, s.settings, "researchers", [n["id"] for n in apart], ["name"])
+        apart = [{**n, "name": names.get(n["id"], {}).get("name") or n["id"]} for n in apart]
     return render_template("researcher.html", r=doc, works=works, topics=topics(doc), links=work_links(doc, works),
-                           collaborators=closest(doc.get("collaborators") or []), close=CLOSE_COLLABORATORS)
+                           collaborators=closest(doc.get("collaborators") or []), close=CLOSE_COLLABORATORS,
+                           namesakes=apart)
 
 
 @bp.get("/<researcher_id>/works")
