@@ -39,6 +39,7 @@ Record = Mapping[str, Any]
 
 ARXIV_PERSON_PREFIX = "arxiv:"
 LINK_THRESHOLD = 0.8  # confidence from which a mention is linked
+EXACT, SHORTENED, REORDERED = "exact", "shortened", "reordered"  # the form of a name that matched
 KEPT_APART, NEW_RESEARCHER = "kept apart", "new researcher"
 
 
@@ -85,6 +86,13 @@ def loose_key(name: str) -> str | None:
     if len(words) < 3:
         return None
     return name_key(f"{words[0]} {words[-1]}")
+
+
+def family_last(name: str) -> str | None:
+    """The name with its first word moved to the end: "Chua Tat-Seng" -> "Tat-Seng Chua" (a
+    listing may write the family name first; None for a single word)."""
+    words = name.split()
+    return " ".join(words[1:] + words[:1]) if len(words) > 1 else None
 
 
 def _name_parts(slot: Mapping[str, Any]) -> tuple[str, str]:
@@ -293,14 +301,20 @@ class PeopleLinker:
             self._profiles[pid] = prof
         return prof
 
-    def candidates(self, name: str) -> tuple[list[str], bool]:
-        """Anthology people this name may be, and whether only a looser form of it matched."""
+    def candidates(self, name: str) -> tuple[list[str], str]:
+        """Anthology people this name may be, and which form of it matched: EXACT, SHORTENED
+        (first and last word only) or REORDERED (written family name first); a form other
+        than the exact one counts against the link (LOOSE)."""
         ids = self.index.by_name.get(name_key(name))
         if ids:
-            return sorted(ids), False
+            return sorted(ids), EXACT
         loose = loose_key(name)
         ids = self.index.by_loose.get(loose) if loose else None
-        return (sorted(ids), True) if ids else ([], False)
+        if ids:
+            return sorted(ids), SHORTENED
+        turned = family_last(name)
+        ids = self.index.by_name.get(name_key(turned)) if turned else None
+        return (sorted(ids), REORDERED) if ids else ([], EXACT)
 
     def link(self, preprint: Record) -> list[Link]:
         slots = preprint["authors"]
@@ -309,7 +323,8 @@ class PeopleLinker:
         links: list[Link] = []
         for pos, slot in enumerate(slots):
             name = slot["name"]
-            ids, loose = self.candidates(name)
+            ids, form = self.candidates(name)
+            loose = form != EXACT
             if not ids:
                 links.append(Link(pos, name, None, "not linked", 0.0, "no Anthology researcher has this name"))
                 continue
@@ -323,7 +338,9 @@ class PeopleLinker:
             others = {k for i, k in enumerate(keys) if i != pos and k and k != keys[pos]}
             if words is None and self.use_topic:
                 words = Counter(content_words(f"{preprint['title']} {preprint.get('abstract') or ''}"))
-            scored = [self._score(pid, others, words, slot, loose, len(ids)) for pid in ids]
+            # the name's rarity is that of the form that matched
+            as_matched = {"name": family_last(name)} if form == REORDERED else slot
+            scored = [{**self._score(pid, others, words, as_matched, loose, len(ids)), "form": form} for pid in ids]
             links.append(self._decide(pos, name, scored, ids, preprint))
         return _one_slot_each(links)
 
@@ -403,7 +420,7 @@ class PeopleLinker:
                     and best["confidence"] >= self.threshold:
                 return Link(pos, name, best["pid"], "namesake, co-authors", best["confidence"],
                             f"{len(ids)} Anthology researchers have this name; linked to {best['pid']} by "
-                            f"{self._shared_text(best)}", tuple(ids), tuple(best["shared"]))
+                            f"{self._shared_text(best)}{self._form_text(best)}", tuple(ids), tuple(best["shared"]))
             else:
                 why = "no co-author singles one out"
             return Link(pos, name, None, "not linked", 0.0,
@@ -413,9 +430,11 @@ class PeopleLinker:
         if best["confidence"] >= self.threshold:
             if best["shared"]:
                 return Link(pos, name, best["pid"], "co-authors", best["confidence"],
-                            f"linked by {self._shared_text(best)}", tuple(ids), tuple(best["shared"]))
+                            f"linked by {self._shared_text(best)}{self._form_text(best)}", tuple(ids),
+                            tuple(best["shared"]))
             return Link(pos, name, best["pid"], "name and topic", best["confidence"],
-                        f"linked by {self._rarity_text(best)}{self._topic_text(best)}", tuple(ids))
+                        f"linked by {self._rarity_text(best)}{self._topic_text(best)}{self._form_text(best)}",
+                        tuple(ids))
         return Link(pos, name, None, "not linked", 0.0,
                     f"the name matches {best['pid']} in the Anthology, but {self._against_text(best, self.threshold)}",
                     tuple(ids),
@@ -432,6 +451,11 @@ class PeopleLinker:
         if s.get("on_arxiv"):
             where = " (on other preprints)" if s["on_arxiv"] == k else f" ({s['on_arxiv']} of them on other preprints)"
         return f"{k} shared co-author{'s' if k != 1 else ''}{where}: {_list(s['shared'])}"
+
+    @staticmethod
+    def _form_text(s: dict[str, Any]) -> str:
+        return {SHORTENED: " (a shortened form of the name)",
+                REORDERED: " (the name written family name first)"}.get(s.get("form"), "")
 
     @staticmethod
     def _rarity_text(s: dict[str, Any]) -> str:
@@ -455,9 +479,12 @@ class PeopleLinker:
             parts.append(f"the name is common (about {s['expected']:.2g} people expected to share it)")
         if s["topic"] is not None:
             parts.append(f"topic similarity {s['topic']:.2f} to their works")
-        if s["loose"]:
+        if s.get("form") == SHORTENED:
             parts.append("only a shortened form of the name matches")
-        return ", ".join(parts) + f": confidence they are one person {s['confidence']:.2f}, {threshold:.2f} needed"
+        elif s.get("form") == REORDERED:
+            parts.append("the name matches only written family name first")
+        short = math.floor(s["confidence"] * 100) / 100  # 0.797 reads 0.79 beside the 0.80 needed
+        return ", ".join(parts) + f": confidence they are one person {short:.2f}, {threshold:.2f} needed"
 
 
 def _one_slot_each(links: list[Link]) -> list[Link]:

@@ -35,6 +35,9 @@
         "text-max-width": 120, "text-valign": "bottom", "text-margin-y": 4,
         "text-background-color": "#ffffff", "text-background-opacity": 0.8, "text-background-padding": 1,
         "width": 18, "height": 18, "border-width": 0 } },
+      // where labels of two rings meet, people's names stay readable above topics and places
+      { selector: "node[kind = 'researcher']", style: { "z-index": 5 } },
+      { selector: "node[kind = 'topic'], node[kind = 'institution']", style: { "text-max-width": 96, "z-index": 1 } },
       // paper titles are long: shown for the centre, the selected, hovered or opened paper only
       { selector: "node[kind = 'work']", style: { "width": 14, "height": 14, "label": "" } },
       { selector: "node[kind = 'work'].center, node[kind = 'work'].expanded, node[kind = 'work'].hover, node[kind = 'work']:selected",
@@ -49,11 +52,13 @@
   }
 
   var RING = { work: 7, researcher: 5, topic: 3, institution: 3 };
+  // labels are up to 120 px wide, centred under their node: room for half of one at the edges
+  var LABEL_ROOM = 64;
 
   // First view: the centre node in the middle, its papers, people, then topics and
   // institutions on rings around it (readable, with no overlapping nodes).
   function ringLayout(cy, centerId) {
-    cy.layout({ name: "concentric", animate: false, fit: true, padding: 24, avoidOverlap: true,
+    cy.layout({ name: "concentric", animate: false, fit: true, padding: LABEL_ROOM, avoidOverlap: true,
                 minNodeSpacing: 24, spacingFactor: 1,
                 concentric: function (n) { return n.id() === centerId ? 10 : RING[n.data("kind")] || 1; },
                 levelWidth: function () { return 1; } }).run();
@@ -64,7 +69,7 @@
   function refocus(cy, node) {
     var dist = cy.elements().dijkstra({ root: node });
     cy.layout({ name: "concentric", animate: !reduceMotion, animationDuration: 350, fit: true,
-                padding: 24, avoidOverlap: true, minNodeSpacing: 24,
+                padding: LABEL_ROOM, avoidOverlap: true, minNodeSpacing: 24,
                 concentric: function (n) {
                   var d = dist.distanceTo(n);
                   return isFinite(d) ? 100 - 10 * d + (RING[n.data("kind")] || 0) / 10 : 0;
