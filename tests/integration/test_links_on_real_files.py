@@ -90,6 +90,8 @@ def test_every_lookup_of_a_work_takes_the_id_of_any_of_its_versions(built):
     web = _pages(b)
     preprint, published = EDITED
     assert web.get(f"/api/works/{preprint}").get_json()["id"] == published
+    bare = preprint.removeprefix("arxiv:")  # as arXiv writes it, with a version or without
+    assert web.get(f"/api/works/{bare}v2").get_json()["id"] == web.get(f"/api/works/{bare}").get_json()["id"] == published
     graph = web.get(f"/api/graph/works/{preprint}")
     assert graph.status_code == 200 and graph.get_json()["center"] == f"w:{published}"
     page = web.get(f"/explore?node=w:{preprint}")

@@ -90,6 +90,12 @@ def test_source_filter_counts_unmarked_works_as_the_anthology():
     assert L.WORK_FACETS["sources"]["terms"] == {"field": "sources", "size": 5, "missing": "acl"}
 
 
+def test_an_arxiv_id_as_written_anywhere_is_the_id_its_version_is_indexed_under():
+    for written in ("2503.16063", "2503.16063v2", "arXiv:2503.16063", "arxiv:2503.16063v11", " 2503.16063 "):
+        assert W.version_id(written) == "arxiv:2503.16063"
+    assert W.version_id("2025.acl-long.12") == "2025.acl-long.12" and W.version_id("P05-1001") == "P05-1001"
+
+
 def test_a_work_is_found_by_any_version_id_and_stays_visible_only():
     body = W.by_version_body("arxiv:2505.14577", ["id"])
     inner = body["query"]["bool"]["filter"][0]["bool"]["should"]

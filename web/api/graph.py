@@ -6,7 +6,7 @@ answer (nodes and edges have stable ids); `url` is the node's HTML page.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, url_for
+from flask import Blueprint, url_for
 from marshmallow import Schema, fields
 from marshmallow.validate import Range
 
@@ -57,11 +57,9 @@ def with_links(data: dict) -> dict:
     return data
 
 
-@bp.get("/<kind>/<path:key>")
+@bp.get(f"/<any({', '.join(PLURAL)}):kind>/<path:key>")  # the kinds are in the OpenAPI description
 @endpoint(Graph, args=GraphArgs)
 def slice(kind: str, key: str, args: dict) -> dict:  # noqa: A001 - the endpoint's name
     """A slice of the research graph around one node."""
-    if kind not in PLURAL:
-        abort(404)
     s = services()
     return with_links(graph.build(s.opensearch, s.settings, PLURAL[kind], key, args["limit"]))

@@ -7,6 +7,7 @@ endpoint is documented by existing, with no list to keep in sync.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -72,6 +73,14 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _path_schema(rule: Any, name: str) -> dict:
+    """A path argument: one of its values where the route lists them (`<any(a, b):name>`)."""
+    items = getattr(rule._converters.get(name), "items", None)
+    if items:
+        return {"type": "string", "enum": sorted(items)}
+    return {"type": "string", "minLength": 1, "maxLength": MAX_ID}
+
+
 def build_spec(app: Flask) -> dict:
     spec = APISpec(title="Peerscope API", version="1", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()],
@@ -85,8 +94,7 @@ def build_spec(app: Flask) -> dict:
         if doc is None:
             continue
         path = _PATH_ARG.sub(r"{\1}", rule.rule)
-        params = [{"in": "path", "name": name, "required": True,
-                   "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID}}
+        params = [{"in": "path", "name": name, "required": True, "schema": _path_schema(rule, name)}
                   for name in _PATH_ARG.findall(rule.rule)]
         if doc["args"] is not None:
             params.append({"in": "query", "schema": doc["args"]})
