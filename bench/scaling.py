@@ -54,6 +54,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import unquote
 
 if not __package__:  # run as `python bench/scaling.py`: this checkout's packages
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -277,6 +278,7 @@ def endpoint_targets(settings, n: int = 80, seed: int = 0) -> dict[str, list[loa
     urls = latency.sample_urls(settings.index_prefix, n=n, seed=seed, settings=settings)
     urls.pop("_prolific", None)
     out = {k: [load.Target(k, u) for u in v] for k, v in urls.items() if not k.startswith("profile_page")}
+    # ids as the URLs carry them, percent-encoded ("arxiv%3A2503.16063"): decoded for a JSON body
     works = [u.split("/api/works/", 1)[1].split("/similar", 1)[0] for u in urls["similar"]]
     people = [u.split("/api/researchers/", 1)[1].split("/collaborators", 1)[0] for u in urls["collaborators"]]
     words = [re.sub(r"^.*q=([^&]*).*$", r"\1", u) for u in urls["works_hybrid"]]
@@ -284,7 +286,8 @@ def endpoint_targets(settings, n: int = 80, seed: int = 0) -> dict[str, list[loa
     out["work"] = [load.Target("work", f"/api/works/{w}") for w in works]
     out["researcher"] = [load.Target("researcher", f"/api/researchers/{p}") for p in people]
     out["similar_to_set"] = [load.Target("similar_to_set", "/api/works/similar", body=json.dumps(
-        {"positive": [works[i], works[(i + 1) % len(works)]], "size": 10}).encode()) for i in range(len(works))]
+        {"positive": [unquote(works[i]), unquote(works[(i + 1) % len(works)])], "size": 10}).encode())
+        for i in range(len(works))]
     out["graph"] = [load.Target("graph", f"/api/graph/researchers/{p}") for p in people]
     return out
 
