@@ -518,8 +518,7 @@ def redis_faults(work_dir: Path, *, serve_prefix: str, sample: int = 30, log=pri
             worker.wait(timeout=900)
             raw = conn.get(f"{job_prefix}last-build")
             build = json.loads(raw) if raw else {}
-            reconciled = bool(build) and all(build[e]["read"] == build[e]["indexed"] + build[e]["rejected"]
-                                             for e in ("works", "researchers"))
+            reconciled = harness.reconciles(build)
             checks[f"redis {how}: a worker ran them to a reconciled build"] = worker.returncode == 0 and reconciled
             out[f"after_{how}"] = {"queued": before, "deferred": deferred, "worker_s": round(time.monotonic() - t0, 1),
                                    "build": build}

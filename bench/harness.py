@@ -32,6 +32,14 @@ SECOND_NODE_DIR = "/var/cache/peerscope/os-second"
 SECOND_NODE_URL = "http://127.0.0.1:9201"
 
 
+def reconciles(report: dict) -> bool:
+    """Whether a build's report adds up: read = indexed + rejected, and for works also + the
+    preprints merged into their published version + repeated listings."""
+    return bool(report) and all(
+        report[e]["read"] == report[e]["indexed"] + report[e]["rejected"]
+        + report[e].get("merged", 0) + report[e].get("repeated", 0) for e in ("works", "researchers"))
+
+
 def cpu_features() -> str:
     """The CPU and the vector instructions the embedding and the engine can use."""
     flags, model = set(), platform.processor()

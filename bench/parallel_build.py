@@ -117,8 +117,7 @@ def run(workers: int, *, sample: int, work_dir: Path, cold: bool, kill_one: bool
             report = json.loads(raw) if raw else {}
             out["report"] = {e: report.get(e) for e in ("works", "researchers")}
             out["timings_s"] = report.get("timings_s")
-            out["reconciled"] = bool(report) and all(
-                report[e]["read"] == report[e]["indexed"] + report[e]["rejected"] for e in ("works", "researchers"))
+            out["reconciled"] = harness.reconciles(report)
             if killed:
                 job = next(f for f in out["file_jobs"] if killed["job"].endswith(f["id"]))
                 killed["job_status_after"] = job["status"]

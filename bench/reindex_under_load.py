@@ -84,11 +84,6 @@ def last_build(conn, prefix: str) -> dict:
     return json.loads(raw) if raw else {}
 
 
-def reconciles(report: dict) -> bool:
-    return bool(report) and all(report[e]["read"] == report[e]["indexed"] + report[e]["rejected"]
-                                for e in ("works", "researchers"))
-
-
 def run(work_dir: Path, *, first: int = 300, second: int = 500, third: int = 600, concurrency: int = 3,
         rate: float | None = None, kill: bool = True, prefix: str | None = None, log=print) -> dict:
     from redis import Redis
@@ -138,7 +133,7 @@ def run(work_dir: Path, *, first: int = 300, second: int = 500, third: int = 600
                 checks["reindex: works switch atomic"] = r["works_switch"]["atomic"] and r["works_switch"]["switched"]
                 checks["reindex: researchers switch atomic"] = (r["researchers_switch"]["atomic"]
                                                                 and r["researchers_switch"]["switched"])
-                checks["reindex: counts reconcile"] = reconciles(build)
+                checks["reindex: counts reconcile"] = harness.reconciles(build)
                 log(f"RQ reindex {second} papers under load: {out['rq_build_s']} s; "
                     + load.format_summary(r["load"]))
                 log(f"  works {before[0]} -> {after[0]}: {r['works_switch']}; researchers {before[1]} -> {after[1]}: "
@@ -220,7 +215,7 @@ def _kill_and_recover(base, targets, env, settings, client, conn, third, concurr
               "researchers_switch": load.switch_report(result, "probe_researchers", before[1], after[1]),
               "orphans_at_end": lifecycle.orphans(client, settings)})
     checks["rerun: worker exited 0"] = worker.returncode == 0
-    checks["rerun: counts reconcile"] = reconciles(build)
+    checks["rerun: counts reconcile"] = harness.reconciles(build)
     checks["rerun: no orphans left"] = not k["orphans_at_end"]
     checks["kill+rerun: zero failed requests"] = k["load"]["errors"] == 0
     checks["kill+rerun: works switch atomic"] = k["works_switch"]["atomic"] and after[0] != before[0]
