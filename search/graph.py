@@ -20,7 +20,7 @@ from search import results as R
 from search import similar
 from search.errors import NotFound
 from search.queries.listings import MOST_WORKS, NEWEST, listing, works_by_topic
-from search.queries.works import by_version_body, topic_clause, version_id, visible
+from search.queries.works import by_version_body, topic_clause, visible
 from search.results import multi_search
 
 KINDS = {"r": "researcher", "w": "work", "t": "topic", "i": "institution"}
@@ -138,7 +138,7 @@ def work_slice(client: OpenSearch, settings: Settings, wid: str, limit: int = DE
     """The paper (by its id or the id of any of its versions), its authors, topics and
     institutions, and the papers most similar to it."""
     hit = R.fetch_version(client, settings.alias("works"), "work", wid,
-                          by_version_body(wid, [*WORK_SOURCE, "version_ids"]), version_id)
+                          by_version_body(wid, [*WORK_SOURCE, "version_ids"]))
     w, wid = hit["_source"], hit["_id"]
     s = Slice(node_id("work", wid))
     me = s.node("work", wid, w.get("title"), year=w.get("year"))

@@ -6,6 +6,8 @@ from here, and the services read their filters by these keys.
 """
 from __future__ import annotations
 
+import re
+
 MAX_PAGE = 100  # the deepest page of any numbered list
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 50  # a page of search results
 LIKE_SIZE = 10  # similar works, recommended collaborators
@@ -23,3 +25,13 @@ RESEARCHER_FILTERS = ("topic", "affiliation", "venue", "active_since", "active_u
 COLLABORATOR_FILTERS = ("active_since", "affiliation")
 # the search page's: one year for people and papers alike
 FINDER_FILTERS = ("topic", "affiliation", "venue", "year", "source")
+
+# A work may be asked for by any of its versions' ids, an arXiv id as arXiv writes it too.
+_ARXIV_ID = re.compile(r"(?:arxiv:)?(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
+
+
+def version_id(work_id: str) -> str:
+    """The id a version is indexed under: an arXiv id as written anywhere ("2503.16063",
+    "arXiv:2503.16063v2") is "arxiv:2503.16063" (versions of a preprint are one work)."""
+    m = _ARXIV_ID.fullmatch(work_id.strip())
+    return f"arxiv:{m.group(1)}" if m else work_id

@@ -4,13 +4,14 @@ Shared by the service modules (researchers, works, similar, recommend).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import HTTP_EXCEPTIONS, TransportError
 
 from search.errors import NotFound
+from search.params import version_id
 
 # never sent to a client: large and useless for display
 HEAVY_FIELDS = ["embedding", "content_hash"]
@@ -79,22 +80,21 @@ def fetch_one(client: OpenSearch, index: str, kind: str, doc_id: str, body: dict
     return found[0]
 
 
-def fetch_version(client: OpenSearch, index: str, kind: str, doc_id: str, body: dict,
-                  key: Callable[[str], str] = str) -> dict:
+def fetch_version(client: OpenSearch, index: str, kind: str, doc_id: str, body: dict) -> dict:
     """The hit of a `by_version_body` search for `doc_id`: the work of that id, else the work
     that has a version of that id; NotFound if neither is visible."""
-    return fetch_versions(client, index, kind, [doc_id], body, key)[doc_id]
+    return fetch_versions(client, index, kind, [doc_id], body)[doc_id]
 
 
-def fetch_versions(client: OpenSearch, index: str, kind: str, doc_ids: Sequence[str], body: dict,
-                   key: Callable[[str], str] = str) -> dict[str, dict]:
+def fetch_versions(client: OpenSearch, index: str, kind: str, doc_ids: Sequence[str],
+                   body: dict) -> dict[str, dict]:
     """{id: hit} of a `by_versions_body` search (its `_source` holding `version_ids`, or the
-    whole document): for each id (as `key` writes it) the work of that id, else the work that
-    has a version of that id; NotFound naming the ids that neither is visible for."""
+    whole document): for each id (as `params.version_id` reads it) the work of that id, else
+    the work that has a version of that id; NotFound naming the ids that neither is visible for."""
     found = hits(client.search(index=index, body=body))
     own = {h["_id"]: h for h in found}
     by_version = {v: h for h in found for v in (h.get("_source") or {}).get("version_ids") or ()}
-    out = {i: own.get(key(i)) or by_version.get(key(i)) for i in doc_ids}
+    out = {i: own.get(version_id(i)) or by_version.get(version_id(i)) for i in doc_ids}
     missing = [i for i, h in out.items() if h is None]
     if missing:
         raise NotFound(kind, missing[0] if len(missing) == 1 else missing)

@@ -29,7 +29,7 @@ def _seeds(client: OpenSearch, index: str, ids: Sequence[str]) -> dict[str, dict
     concrete `_index`; NotFound if any is missing."""
     if not ids:
         return {}
-    return R.fetch_versions(client, index, "work", ids, W.by_versions_body(list(ids), S.SEED_SOURCE), W.version_id)
+    return R.fetch_versions(client, index, "work", ids, W.by_versions_body(list(ids), S.SEED_SOURCE))
 
 
 def _cosine(knn_score: float) -> float:
@@ -95,8 +95,7 @@ def _work_bodies(client: OpenSearch, settings: Settings, work_id: str,
     """The seed's source (with its own `id`, which `work_id` may be a version id of) and the
     candidate bodies."""
     alias = settings.alias("works")
-    seed = R.fetch_version(client, alias, "work", work_id, W.by_version_body(work_id, S.SEED_SOURCE),
-                          W.version_id)
+    seed = R.fetch_version(client, alias, "work", work_id, W.by_version_body(work_id, S.SEED_SOURCE))
     src = {**(seed.get("_source") or {}), "id": seed["_id"]}
     authors = (src.get("author_ids") or []) if args.get("exclude_own_authors") else []
     bodies = S.similar_bodies(seed["_index"], [seed["_id"]], src.get("embedding"),

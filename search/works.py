@@ -119,7 +119,7 @@ def get_work(client: OpenSearch, settings: Settings, work_id: str) -> dict:
     versions ("arxiv:2505.14577" gives the merged work, whose `id` stays the published one);
     NotFound otherwise."""
     body = Q.by_version_body(work_id, source={"excludes": R.HEAVY_FIELDS})
-    doc = R.to_result(R.fetch_version(client, settings.alias("works"), "work", work_id, body, Q.version_id))
+    doc = R.to_result(R.fetch_version(client, settings.alias("works"), "work", work_id, body))
     doc.pop("score", None)
     return doc
 

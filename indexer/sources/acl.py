@@ -18,7 +18,7 @@ from lxml import etree
 
 from domain.names import full_name, slugify
 from indexer.records import Reject, validate_work
-from indexer.sources.base import FileResult, FileTask, Options
+from indexer.sources.base import FileResult, FileTask, Options, sample_tasks
 
 try:  # the C loader is ~10x faster on the 3.7k-entry name file
     from yaml import CSafeLoader as _YamlLoader
@@ -444,12 +444,4 @@ def plan_collections(data_dir: Path, options: Options) -> list[FileTask]:
         paths = sample_order(paths) if options.sample else paths
     if not options.sample:
         return [FileTask(p) for p in paths]
-    tasks, total = [], 0
-    for path in paths:
-        n = count_papers(path)
-        take = min(n, options.sample - total)
-        tasks.append(FileTask(path, None if take == n else take))
-        total += take
-        if total >= options.sample:
-            break
-    return tasks
+    return sample_tasks(paths, options.sample, count_papers, "acl")

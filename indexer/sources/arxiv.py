@@ -30,7 +30,7 @@ from typing import Any
 from domain import names
 from indexer.records import Reject, validate_work
 from indexer.sources import arxiv_taxonomy
-from indexer.sources.base import FileResult, FileTask, Options
+from indexer.sources.base import FileResult, FileTask, Options, sample_tasks
 from indexer.sources.tex import tex_to_text
 
 NAME = "arxiv"
@@ -194,15 +194,7 @@ class ArxivSource:
         paths = self.paths()
         if not options.sample:
             return [FileTask(p, source=NAME) for p in paths]
-        tasks, total = [], 0
-        for path in paths:
-            n = _count_lines(path)
-            take = min(n, options.sample - total)
-            tasks.append(FileTask(path, None if take == n else take, NAME))
-            total += take
-            if total >= options.sample:
-                break
-        return tasks
+        return sample_tasks(paths, options.sample, _count_lines, NAME)
 
     def known_variants(self) -> dict[str, tuple[str, ...]]:
         return {}  # listings carry no person entries

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from indexer.records import Reject
@@ -21,6 +22,20 @@ class FileTask:
     path: Path
     limit: int | None = None  # keep at most this many papers of the file (samples only)
     source: str = "acl"  # the name of the source that reads it
+
+
+def sample_tasks(paths: list[Path], sample: int, count: Callable[[Path], int], source: str) -> list[FileTask]:
+    """Whole files in the order given until they hold `sample` papers (`count` says how many a
+    file has), the last one cut to what is left."""
+    tasks, total = [], 0
+    for path in paths:
+        n = count(path)
+        take = min(n, sample - total)
+        tasks.append(FileTask(path, None if take == n else take, source))
+        total += take
+        if total >= sample:
+            break
+    return tasks
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,10 @@ Hybrid search runs both bodies in one msearch and fuses them client-side
 """
 from __future__ import annotations
 
-import re
-
 from collections.abc import Mapping
 from typing import Any
 
+from search.params import version_id
 from search.results import ids_only
 
 LIST_SOURCE = ["id", "title", "year", "venue_names", "venue_ids", "authors.id", "authors.name",
@@ -149,19 +148,10 @@ def by_version_body(work_id: str, source: list[str] | dict | bool = True) -> dic
     return by_versions_body([work_id], source)
 
 
-_ARXIV_ID = re.compile(r"(?:arxiv:)?(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
-
-
-def version_id(work_id: str) -> str:
-    """The id a version is indexed under: an arXiv id as written anywhere ("2503.16063",
-    "arXiv:2503.16063v2") is "arxiv:2503.16063" (versions of a preprint are one work)."""
-    m = _ARXIV_ID.fullmatch(work_id.strip())
-    return f"arxiv:{m.group(1)}" if m else work_id
-
-
 def by_versions_body(work_ids: list[str], source: list[str] | dict | bool = True) -> dict:
     """The visible works that answer to any of `work_ids` (own ids or version ids, see
-    `version_id`); two hits per id at most (`results.fetch_versions` picks the one each id names)."""
+    `params.version_id`); two hits per id at most (`results.fetch_versions` picks the one each
+    id names)."""
     ids = list(dict.fromkeys(version_id(i) for i in work_ids))
     return {"size": 2 * len(ids), "_source": source,
             "query": visible([{"bool": {"should": [{"terms": {"version_ids": ids}}, {"ids": {"values": ids}}],

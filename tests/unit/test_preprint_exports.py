@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from search.queries import listings as L
+from search.params import version_id
 from search.queries import works as W
 from web.exports import bibtex, csl_json, is_preprint, ris
 from web.pages.filters import link_why, other_versions, venue_badge, version_label
@@ -92,8 +93,8 @@ def test_source_filter_counts_unmarked_works_as_the_anthology():
 
 def test_an_arxiv_id_as_written_anywhere_is_the_id_its_version_is_indexed_under():
     for written in ("2503.16063", "2503.16063v2", "arXiv:2503.16063", "arxiv:2503.16063v11", " 2503.16063 "):
-        assert W.version_id(written) == "arxiv:2503.16063"
-    assert W.version_id("2025.acl-long.12") == "2025.acl-long.12" and W.version_id("P05-1001") == "P05-1001"
+        assert version_id(written) == "arxiv:2503.16063"
+    assert version_id("2025.acl-long.12") == "2025.acl-long.12" and version_id("P05-1001") == "P05-1001"
 
 
 def test_a_work_is_found_by_any_version_id_and_stays_visible_only():
