@@ -39,7 +39,7 @@ Record = Mapping[str, Any]
 
 ARXIV_PERSON_PREFIX = "arxiv:"
 LINK_THRESHOLD = 0.8  # confidence from which a mention is linked
-EXACT, SHORTENED, REORDERED = "exact", "shortened", "reordered"  # the form of a name that matched
+EXACT, SHORTENED = "exact", "shortened"  # the form of a name that matched
 KEPT_APART, NEW_RESEARCHER = "kept apart", "new researcher"
 
 
@@ -86,13 +86,6 @@ def loose_key(name: str) -> str | None:
     if len(words) < 3:
         return None
     return name_key(f"{words[0]} {words[-1]}")
-
-
-def family_last(name: str) -> str | None:
-    """The name with its first word moved to the end: "Chua Tat-Seng" -> "Tat-Seng Chua" (a
-    listing may write the family name first; None for a single word)."""
-    words = name.split()
-    return " ".join(words[1:] + words[:1]) if len(words) > 1 else None
 
 
 def _name_parts(slot: Mapping[str, Any]) -> tuple[str, str]:
@@ -302,19 +295,16 @@ class PeopleLinker:
         return prof
 
     def candidates(self, name: str) -> tuple[list[str], str]:
-        """Anthology people this name may be, and which form of it matched: EXACT, SHORTENED
-        (first and last word only) or REORDERED (written family name first); a form other
-        than the exact one counts against the link (LOOSE)."""
+        """Anthology people this name may be, and which form of it matched: EXACT or SHORTENED
+        (first and last word only, which counts against the link: LOOSE). A name written family
+        name first ("Chua Tat-Seng") is not tried reversed: measured, it cost precision
+        (docs/EVALUATION.md)."""
         ids = self.index.by_name.get(name_key(name))
         if ids:
             return sorted(ids), EXACT
         loose = loose_key(name)
         ids = self.index.by_loose.get(loose) if loose else None
-        if ids:
-            return sorted(ids), SHORTENED
-        turned = family_last(name)
-        ids = self.index.by_name.get(name_key(turned)) if turned else None
-        return (sorted(ids), REORDERED) if ids else ([], EXACT)
+        return (sorted(ids), SHORTENED) if ids else ([], EXACT)
 
     def link(self, preprint: Record) -> list[Link]:
         slots = preprint["authors"]
@@ -338,9 +328,7 @@ class PeopleLinker:
             others = {k for i, k in enumerate(keys) if i != pos and k and k != keys[pos]}
             if words is None and self.use_topic:
                 words = Counter(content_words(f"{preprint['title']} {preprint.get('abstract') or ''}"))
-            # the name's rarity is that of the form that matched
-            as_matched = {"name": family_last(name)} if form == REORDERED else slot
-            scored = [{**self._score(pid, others, words, as_matched, loose, len(ids)), "form": form} for pid in ids]
+            scored = [{**self._score(pid, others, words, slot, loose, len(ids)), "form": form} for pid in ids]
             links.append(self._decide(pos, name, scored, ids, preprint))
         return _one_slot_each(links)
 
@@ -454,8 +442,7 @@ class PeopleLinker:
 
     @staticmethod
     def _form_text(s: dict[str, Any]) -> str:
-        return {SHORTENED: " (a shortened form of the name)",
-                REORDERED: " (the name written family name first)"}.get(s.get("form"), "")
+        return " (a shortened form of the name)" if s.get("form") == SHORTENED else ""
 
     @staticmethod
     def _rarity_text(s: dict[str, Any]) -> str:
@@ -481,8 +468,6 @@ class PeopleLinker:
             parts.append(f"topic similarity {s['topic']:.2f} to their works")
         if s.get("form") == SHORTENED:
             parts.append("only a shortened form of the name matches")
-        elif s.get("form") == REORDERED:
-            parts.append("the name matches only written family name first")
         short = math.floor(s["confidence"] * 100) / 100  # 0.797 reads 0.79 beside the 0.80 needed
         return ", ".join(parts) + f": confidence they are one person {short:.2f}, {threshold:.2f} needed"
 
