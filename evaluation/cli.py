@@ -68,15 +68,21 @@ def build_command(cutoff, prefix, workshops, citation_venues) -> None:
 @click.option("--timed", type=int, default=100, show_default=True, help="Requests timed per sample (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", help="Folder for the JSON results and per-seed rankings.")
-def collaborators_command(cutoff, horizon, prefix, n, samples, timed, seed, out) -> None:
+@click.option("--truth", type=click.Choice(["anthology", "arxiv"]), default="anthology", show_default=True,
+              help="Whose papers after the cutoff say who wrote together (arxiv: preprint authors whose "
+                   "name exactly one Anthology person carries).")
+@click.option("--also-new-in", "also_new_in",
+              help="Index prefix of a second build: judge only the researchers and pairs new in both.")
+def collaborators_command(cutoff, horizon, prefix, n, samples, timed, seed, out, truth, also_new_in) -> None:
     """Recall@10 and MRR of the new co-authors who appeared after the cutoff."""
     from evaluation import collaborators as C
 
     settings = settings_for(_prefix(prefix, cutoff))
     _header(settings)
     res = C.run(settings, cutoff, n=n, seed=seed, horizon=horizon, samples=samples, timed=timed,
-                dump=Path(out) / "collaborators-runs.jsonl" if out else None)
-    years = f"{cutoff + 1}-{cutoff + horizon}" if horizon else f"after {cutoff}"
+                dump=Path(out) / "collaborators-runs.jsonl" if out else None, truth=truth,
+                also_new_in=settings_for(also_new_in) if also_new_in else None)
+    years = (f"{cutoff + 1}-{cutoff + horizon}" if horizon else f"after {cutoff}") + f" ({truth} papers)"
     if res["model"]:
         click.echo(f"learned ranker: {json.dumps(res['model'])}")
     for i, sample in enumerate(res["samples"], start=1):
@@ -91,6 +97,8 @@ def collaborators_command(cutoff, horizon, prefix, n, samples, timed, seed, out)
         if "vs_fused" in sc:
             diffs.append(f"learned - fused {format_difference(sc['vs_fused'])}")
         click.echo("\nRecall@10, paired: " + "; ".join(diffs))
+        if sc["arxiv_only_share"]:
+            click.echo(f"people known from preprints only: {sc['arxiv_only_share']:.1%} of the {sc['product']} top 10")
         for name, lat in sample["latency_ms"].items():
             click.echo(f"request time, {name}: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms ({lat['n']} requests)")
         click.echo("")

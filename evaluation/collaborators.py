@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from indexer.merge.people import ARXIV_PERSON_PREFIX
 from indexer.sources.acl import AnthologySource
 from peerscope.config import Settings
 from search import ranker as learned
@@ -65,6 +66,53 @@ def post_cutoff_coauthors(data_dir: Path, cutoff: int, files: Iterable[str] | No
             for a in ids:
                 out[a].update(b for b in ids if b != a)
     return out
+
+
+def arxiv_coauthors_after(settings: Settings, cutoff: int, until: int | None = None) -> dict[str, set[str]]:
+    """{Anthology id: Anthology co-author ids} on the arXiv preprints of the years after
+    `cutoff` (up to `until`), for judging an index that holds both sources.
+
+    A preprint author counts as an Anthology person only when exactly one person of the
+    Anthology carries that name (or one of its known variants). The linker is not asked:
+    its evidence is co-authors in common, the very signal the graph rankings are judged
+    on, so its links would favour them. A name that nobody or several people carry is left out.
+    """
+    from evaluation.sources import known_variants, load_preprints, load_published
+    from indexer.merge.people import PersonIndex
+    from indexer.merge.text import name_key
+
+    by_name = PersonIndex(load_published(settings.data_dir), known_variants(settings.data_dir)).by_name
+    return coauthors_by_unique_names(load_preprints(settings.arxiv_dir), by_name, name_key, cutoff, until)
+
+
+def coauthors_by_unique_names(records: Iterable[Mapping[str, Any]], by_name: Mapping[str, set[str]], key,
+                              cutoff: int, until: int | None = None) -> dict[str, set[str]]:
+    """{person id: co-author ids} on the records after `cutoff` (up to `until`), an author
+    counted as the person `by_name[key(name)]` only when that is exactly one person."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        if record["year"] <= cutoff or (until is not None and record["year"] > until):
+            continue
+        owners = (by_name.get(key(a["as_written"] or a["name"])) or set() for a in record["authors"])
+        ids = list(dict.fromkeys(next(iter(o)) for o in owners if len(o) == 1))
+        for a in ids:
+            out[a].update(b for b in ids if b != a)
+    return out
+
+
+def coauthors_after(settings: Settings, cutoff: int, until: int | None, truth: str = "anthology",
+                    files: Iterable[str] | None = None) -> dict[str, set[str]]:
+    """Who wrote with whom after the cutoff, by the papers of one source ("anthology" or "arxiv")."""
+    if truth == "arxiv":
+        return arxiv_coauthors_after(settings, cutoff, until)
+    return post_cutoff_coauthors(settings.data_dir, cutoff, files, until=until)
+
+
+def new_in_both(pool: Mapping[str, set[str]], other: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """The researchers and new co-authors that are new in both of two indexes, so that two
+    builds (one source, two sources) are judged on the same people and the same pairs."""
+    both = {rid: pool[rid] & other[rid] for rid in pool.keys() & other.keys()}
+    return {rid: new for rid, new in both.items() if new}
 
 
 def eligible(client, settings: Settings, future: Mapping[str, set[str]], min_works: int = 2
@@ -141,6 +189,10 @@ def score(runs: list[dict[str, Any]], model: learned.Ranker | None = None,
     out["vs_better_single"] = M.paired_difference(per[product]["recall@10"], per[best]["recall@10"])
     if model is not None:
         out["vs_fused"] = M.paired_difference(per["learned"]["recall@10"], per["fused"]["recall@10"])
+    # people only a preprint names: an Anthology truth can never count them as found
+    shares = [sum(c.startswith(ARXIV_PERSON_PREFIX) for c in ranked) / len(ranked)
+              for ranked in (variant_lists(r, model, weights)[product] for r in runs) if ranked]
+    out["arxiv_only_share"] = M.mean(shares) if shares else 0.0
     return out
 
 
@@ -166,14 +218,23 @@ def request_times(client, settings: Settings, ids: list[str]) -> dict[str, dict[
 
 def run(settings: Settings, cutoff: int, n: int = 500, seed: int = 0, min_works: int = 2,
         files: Iterable[str] | None = None, dump: Path | None = None, horizon: int | None = None,
-        samples: int = 2, timed: int = 100) -> dict[str, Any]:
-    """Scores on `samples` disjoint samples of researchers outside the tuning split."""
+        samples: int = 2, timed: int = 100, truth: str = "anthology",
+        also_new_in: Settings | None = None) -> dict[str, Any]:
+    """Scores on `samples` disjoint samples of researchers outside the tuning split.
+
+    `truth`: whose papers after the cutoff say who wrote together ("anthology": its
+    records; "arxiv": the listings, `arxiv_coauthors_after`). With `also_new_in`, only the
+    researchers and pairs new in that index as well (`new_in_both`)."""
     client = client_for(settings)
     ensure_vectors_readable(client, settings)
     model = recommend.load_ranker(client, settings)
-    future = post_cutoff_coauthors(settings.data_dir, cutoff, files, until=cutoff + horizon if horizon else None)
+    until = cutoff + horizon if horizon else None
+    future = coauthors_after(settings, cutoff, until, truth, files)
     pool = eligible(client, settings, future, min_works)
-    out: dict[str, Any] = {"eligible": len(pool), "model": model.meta if model else None, "samples": []}
+    if also_new_in is not None:
+        pool = new_in_both(pool, eligible(client_for(also_new_in), also_new_in, future, min_works))
+    out: dict[str, Any] = {"eligible": len(pool), "model": model.meta if model else None, "truth": truth,
+                           "samples": []}
     for i, chosen in enumerate(held_out_samples(list(pool), n, samples, seed), start=1):
         runs = [{"id": rid, "new": sorted(pool[rid]), **rankings_for(client, settings, rid, features=model is not None)}
                 for rid in chosen]

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
 
-from opensearchpy import OpenSearch
+from opensearchpy import ConnectionTimeout, OpenSearch
 
 import mappings
 from peerscope.config import Settings
@@ -36,6 +36,7 @@ SERVE_SETTINGS = {"index": {"refresh_interval": "1s", "number_of_replicas": 0,
 # How long a finished build waits for its replicas before the alias swap (then it swaps anyway:
 # the primaries serve, the replicas follow).
 REPLICAS_WAIT_S = 120
+HEALTH_POLL_S = 10  # one health call's wait on the engine (wait_for_replicas)
 
 
 def replicas_for(client: OpenSearch, settings: Settings) -> int:
@@ -161,10 +162,22 @@ def finish_build(client: OpenSearch, index: str, replicas: int = 0) -> None:
 
 
 def wait_for_replicas(client: OpenSearch, indexes: list[str], timeout_s: float = REPLICAS_WAIT_S) -> bool:
-    """Wait (bounded) until every copy of `indexes` is allocated and started; False if not in time."""
-    health = client.cluster.health(index=",".join(indexes), wait_for_status="green", timeout=f"{int(timeout_s)}s",
-                                   request_timeout=timeout_s + 30)
-    return health.get("status") == "green" and not health.get("timed_out")
+    """Wait (bounded) until every copy of `indexes` is allocated and started; False if not in time.
+
+    Asks in short waits: on a cluster the client gives a read that does not answer in time
+    to another node with what is left of its budget, so one long wait on the engine outlasted
+    the client's share and failed a build whose replicas were still being copied."""
+    deadline = time.monotonic() + timeout_s
+    while (left := deadline - time.monotonic()) > 0:
+        wait = max(1, int(min(HEALTH_POLL_S, left)))
+        try:
+            health = client.cluster.health(index=",".join(indexes), wait_for_status="green", timeout=f"{wait}s",
+                                           request_timeout=2 * wait + 30)
+        except ConnectionTimeout:
+            continue
+        if health.get("status") == "green" and not health.get("timed_out"):
+            return True
+    return False
 
 
 @contextmanager

@@ -117,3 +117,23 @@ def test_known_item_query_takes_three_title_words_or_none():
     words = q.split()
     assert len(words) == 3 and set(words) <= {"Prompt", "Tuning", "Machine", "Translation", "Systems"}
     assert known_item_query("A BERT model", random.Random(0)) is None
+
+
+def test_preprint_coauthors_count_only_names_that_one_person_carries():
+    from evaluation.collaborators import coauthors_by_unique_names
+
+    by_name = {"ana lopez": {"ana-lopez"}, "li wei": {"wei-li-1", "wei-li-2"}, "bo chen": {"bo-chen"}}
+    def paper(year, *names):
+        return {"year": year, "authors": [{"name": n, "as_written": n} for n in names]}
+    records = [paper(2026, "Ana Lopez", "Li Wei", "Bo Chen", "Nobody Known"),
+               paper(2025, "Ana Lopez", "Cy Old"), paper(2027, "Bo Chen", "Ana Lopez")]
+    by_unique = coauthors_by_unique_names(records, by_name, lambda n: n.casefold(), cutoff=2025, until=2026)
+    assert by_unique == {"ana-lopez": {"bo-chen"}, "bo-chen": {"ana-lopez"}}
+
+
+def test_two_builds_are_judged_on_the_pairs_new_in_both():
+    from evaluation.collaborators import new_in_both
+
+    one_source = {"a": {"x", "y"}, "b": {"z"}, "c": {"w"}}
+    two_sources = {"a": {"y"}, "b": {"q"}, "d": {"v"}}  # x and z co-authored a preprint already
+    assert new_in_both(one_source, two_sources) == {"a": {"y"}}
