@@ -168,6 +168,8 @@ def per_seed(runs: list[dict[str, Any]], model: learned.Ranker | None = None,
             per[name]["recall@10"].append(M.recall_at(ranked, truth, K))
             per[name]["mrr@10"].append(M.reciprocal_rank(ranked, truth, K))
             per[name]["hit@10"].append(M.success_at(ranked, truth, K))
+            if ranked:  # people only a preprint names: an Anthology truth can never count them as found
+                per[name]["arxiv_only"].append(sum(c.startswith(ARXIV_PERSON_PREFIX) for c in ranked) / len(ranked))
     return per
 
 
@@ -189,9 +191,7 @@ def score(runs: list[dict[str, Any]], model: learned.Ranker | None = None,
     out["vs_better_single"] = M.paired_difference(per[product]["recall@10"], per[best]["recall@10"])
     if model is not None:
         out["vs_fused"] = M.paired_difference(per["learned"]["recall@10"], per["fused"]["recall@10"])
-    # people only a preprint names: an Anthology truth can never count them as found
-    shares = [sum(c.startswith(ARXIV_PERSON_PREFIX) for c in ranked) / len(ranked)
-              for ranked in (variant_lists(r, model, weights)[product] for r in runs) if ranked]
+    shares = per[product].get("arxiv_only")
     out["arxiv_only_share"] = M.mean(shares) if shares else 0.0
     return out
 
