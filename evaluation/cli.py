@@ -82,7 +82,8 @@ def collaborators_command(cutoff, horizon, prefix, n, samples, timed, seed, out,
     res = C.run(settings, cutoff, n=n, seed=seed, horizon=horizon, samples=samples, timed=timed,
                 dump=Path(out) / "collaborators-runs.jsonl" if out else None, truth=truth,
                 also_new_in=settings_for(also_new_in) if also_new_in else None)
-    years = (f"{cutoff + 1}-{cutoff + horizon}" if horizon else f"after {cutoff}") + f" ({truth} papers)"
+    span = f"{cutoff + 1}" if horizon == 1 else f"{cutoff + 1}-{cutoff + horizon}"
+    years = (span if horizon else f"after {cutoff}") + f" ({truth} papers)"
     if res["model"]:
         click.echo(f"learned ranker: {json.dumps(res['model'])}")
     for i, sample in enumerate(res["samples"], start=1):
@@ -92,8 +93,9 @@ def collaborators_command(cutoff, horizon, prefix, n, samples, timed, seed, out,
         click.echo(format_table(f"Collaborators, sample {i} of {len(res['samples'])}: new co-authors {years} "
                                 f"({sample['seeds']} of {res['eligible']} eligible researchers, seed {seed})",
                                 ["variant", "Recall@10", "MRR@10", "Hit@10", "Recall@10 / Adamic-Adar"], rows))
-        diffs = [f"{sc['product']} - adamic_adar {format_difference(sc['vs_adamic_adar'])}",
-                 f"{sc['product']} - {sc['better_single']} {format_difference(sc['vs_better_single'])}"]
+        diffs = [f"{sc['product']} - adamic_adar {format_difference(sc['vs_adamic_adar'])}"]
+        if sc["better_single"] != "adamic_adar":
+            diffs.append(f"{sc['product']} - {sc['better_single']} {format_difference(sc['vs_better_single'])}")
         if "vs_fused" in sc:
             diffs.append(f"learned - fused {format_difference(sc['vs_fused'])}")
         click.echo("\nRecall@10, paired: " + "; ".join(diffs))
@@ -101,6 +103,11 @@ def collaborators_command(cutoff, horizon, prefix, n, samples, timed, seed, out,
             click.echo(f"people known from preprints only: {sc['arxiv_only_share']:.1%} of the {sc['product']} top 10")
         for name, lat in sample["latency_ms"].items():
             click.echo(f"request time, {name}: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms ({lat['n']} requests)")
+        if "versus" in sample:
+            rows = [[v, *(f"{a:.3f} / {b:.3f}, {format_difference((d, h))}" for a, b, d, h in (m["recall@10"], m["mrr@10"]))]
+                    for v, m in sample["versus"].items()]
+            click.echo("\n" + format_table(f"The same seeds on {settings.index_prefix} / {also_new_in} (paired)",
+                                            ["variant", "Recall@10, difference", "MRR@10, difference"], rows))
         click.echo("")
     _dump(out, "collaborators", res)
 

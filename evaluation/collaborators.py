@@ -196,6 +196,18 @@ def score(runs: list[dict[str, Any]], model: learned.Ranker | None = None,
     return out
 
 
+def versus(runs: list[dict[str, Any]], model: learned.Ranker | None, other_runs: list[dict[str, Any]],
+           other_model: learned.Ranker | None) -> dict[str, dict[str, Any]]:
+    """The same seeds ranked on two builds: {variant: {metric: (mean here, mean there,
+    paired difference, its 95 % half-width)}} for the variants both have."""
+    if [r["id"] for r in runs] != [r["id"] for r in other_runs]:
+        raise ValueError("two builds are compared on the same seeds, in the same order")
+    here, there = per_seed(runs, model), per_seed(other_runs, other_model)
+    return {v: {m: (M.mean(here[v][m]), M.mean(there[v][m]), *M.paired_difference(here[v][m], there[v][m]))
+                for m in ("recall@10", "mrr@10")}
+            for v in VARIANTS if v in here and v in there}
+
+
 def request_times(client, settings: Settings, ids: list[str]) -> dict[str, dict[str, float]]:
     """Time of the product's whole recommendation (every engine call and the ranking, as a
     web process makes it, size 10) per researcher, in ms: with RRF (the product without a
@@ -224,7 +236,8 @@ def run(settings: Settings, cutoff: int, n: int = 500, seed: int = 0, min_works:
 
     `truth`: whose papers after the cutoff say who wrote together ("anthology": its
     records; "arxiv": the listings, `arxiv_coauthors_after`). With `also_new_in`, only the
-    researchers and pairs new in that index as well (`new_in_both`)."""
+    researchers and pairs new in that index as well (`new_in_both`), and every sample's
+    seeds ranked on that index too (`versus`: what the difference of the builds changed)."""
     client = client_for(settings)
     ensure_vectors_readable(client, settings)
     model = recommend.load_ranker(client, settings)
@@ -232,17 +245,27 @@ def run(settings: Settings, cutoff: int, n: int = 500, seed: int = 0, min_works:
     future = coauthors_after(settings, cutoff, until, truth, files)
     pool = eligible(client, settings, future, min_works)
     if also_new_in is not None:
-        pool = new_in_both(pool, eligible(client_for(also_new_in), also_new_in, future, min_works))
+        other_client = client_for(also_new_in)
+        ensure_vectors_readable(other_client, also_new_in)
+        other_model = recommend.load_ranker(other_client, also_new_in)
+        pool = new_in_both(pool, eligible(other_client, also_new_in, future, min_works))
     out: dict[str, Any] = {"eligible": len(pool), "model": model.meta if model else None, "truth": truth,
                            "samples": []}
-    for i, chosen in enumerate(held_out_samples(list(pool), n, samples, seed), start=1):
-        runs = [{"id": rid, "new": sorted(pool[rid]), **rankings_for(client, settings, rid, features=model is not None)}
+
+    def ranked(on, where: Settings, with_model, chosen) -> list[dict[str, Any]]:
+        return [{"id": rid, "new": sorted(pool[rid]), **rankings_for(on, where, rid, features=with_model is not None)}
                 for rid in chosen]
+
+    for i, chosen in enumerate(held_out_samples(list(pool), n, samples, seed), start=1):
+        runs = ranked(client, settings, model, chosen)
         if dump:
             dump.parent.mkdir(parents=True, exist_ok=True)
             (dump.parent / f"{dump.stem}-{i}.jsonl").write_text("\n".join(json.dumps(r) for r in runs) + "\n")
-        out["samples"].append({"seeds": len(runs), "scores": score(runs, model),
-                               "latency_ms": request_times(client, settings, chosen[:timed]) if timed else {}})
+        sample = {"seeds": len(runs), "scores": score(runs, model),
+                  "latency_ms": request_times(client, settings, chosen[:timed]) if timed else {}}
+        if also_new_in is not None:
+            sample["versus"] = versus(runs, model, ranked(other_client, also_new_in, other_model, chosen), other_model)
+        out["samples"].append(sample)
     return out
 
 

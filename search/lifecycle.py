@@ -172,7 +172,7 @@ def wait_for_replicas(client: OpenSearch, indexes: list[str], timeout_s: float =
         wait = max(1, int(min(HEALTH_POLL_S, left)))
         try:
             health = client.cluster.health(index=",".join(indexes), wait_for_status="green", timeout=f"{wait}s",
-                                           request_timeout=2 * wait + 30)
+                                           request_timeout=2 * wait + 30, ignore=408)  # 408: not green yet
         except ConnectionTimeout:
             continue
         if health.get("status") == "green" and not health.get("timed_out"):

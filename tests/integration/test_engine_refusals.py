@@ -2,6 +2,7 @@
 serving), while a malformed document is still a reject: against the real engine."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -43,3 +44,14 @@ def test_an_id_the_engine_would_refuse_is_a_reject_and_the_rest_is_written(clien
                 {"id": "w2", "title": "Also kept"}]
         assert bulk_index(client, new["works"], docs, on_reject=lambda *a: rejects.append(a)) == 2
     assert len(rejects) == 1 and "512 bytes" in rejects[0][1]
+
+
+def test_a_replica_that_cannot_be_placed_ends_the_wait_in_its_bound_without_an_error(client, prefixed, monkeypatch):
+    # One node cannot hold a replica: the engine answers every health wait "timed out" (HTTP 408),
+    # which is "not yet", so the wait polls to its bound and says False (the swap then goes on).
+    monkeypatch.setattr(lifecycle, "HEALTH_POLL_S", 1)
+    index = f"{prefixed.index_prefix}replica-probe"
+    client.indices.create(index=index, body={"settings": {"number_of_shards": 1, "number_of_replicas": 1}})
+    started = time.monotonic()
+    assert lifecycle.wait_for_replicas(client, [index], timeout_s=3) is False
+    assert time.monotonic() - started < 3 + 2
