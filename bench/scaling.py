@@ -440,7 +440,7 @@ def plot(results: dict, path: Path) -> None:
         for i, kind in enumerate(sorted(next(iter(by_factor.values())).get("latency", {}))):
             p50 = [r.get("latency", {}).get(kind, {}).get("best_p50_ms") for r in by_factor.values()]
             axes[2].plot(works, p50, styles[engine], color=colours(i % 10), markersize=3, linewidth=1,
-                         label=kind if engine == "single" else None)
+                         label=kind if engine == next(iter(results["runs"])) else None)  # one label per endpoint
         del fs
     axes[0].set(title="index size", xlabel="works (researchers grow alike)", ylabel="MiB")
     axes[1].set(title="engine part of a warm build from empty", xlabel="works", ylabel="s")
