@@ -174,11 +174,11 @@ def per_seed(runs: list[dict[str, Any]], model: learned.Ranker | None = None,
 
 
 def score(runs: list[dict[str, Any]], model: learned.Ranker | None = None,
-          weights: Mapping[str, float] = recommend.WEIGHTS) -> dict[str, Any]:
+          weights: Mapping[str, float] = recommend.WEIGHTS, per: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Mean scores per variant, each variant's Recall@10 over plain Adamic-Adar's, and the
     product's paired Recall@10 differences (with 95 % half-widths) to Adamic-Adar and to
-    the better single list."""
-    per = per_seed(runs, model, weights)
+    the better single list. `per`: the runs' `per_seed` scores when the caller has them."""
+    per = per if per is not None else per_seed(runs, model, weights)
     out: dict[str, Any] = {"variants": {v: {m: M.mean(xs) for m, xs in per[v].items()} for v in VARIANTS if v in per}}
     base = out["variants"][BASELINE]["recall@10"]
     for v, sc in out["variants"].items():
@@ -196,13 +196,13 @@ def score(runs: list[dict[str, Any]], model: learned.Ranker | None = None,
     return out
 
 
-def versus(runs: list[dict[str, Any]], model: learned.Ranker | None, other_runs: list[dict[str, Any]],
-           other_model: learned.Ranker | None) -> dict[str, dict[str, Any]]:
-    """The same seeds ranked on two builds: {variant: {metric: (mean here, mean there,
-    paired difference, its 95 % half-width)}} for the variants both have."""
+def versus(runs: list[dict[str, Any]], here: Mapping[str, Any], other_runs: list[dict[str, Any]],
+           there: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The same seeds ranked on two builds (`here`, `there`: their `per_seed` scores):
+    {variant: {metric: (mean here, mean there, paired difference, its 95 % half-width)}}
+    for the variants both have."""
     if [r["id"] for r in runs] != [r["id"] for r in other_runs]:
         raise ValueError("two builds are compared on the same seeds, in the same order")
-    here, there = per_seed(runs, model), per_seed(other_runs, other_model)
     return {v: {m: (M.mean(here[v][m]), M.mean(there[v][m]), *M.paired_difference(here[v][m], there[v][m]))
                 for m in ("recall@10", "mrr@10")}
             for v in VARIANTS if v in here and v in there}
@@ -261,10 +261,12 @@ def run(settings: Settings, cutoff: int, n: int = 500, seed: int = 0, min_works:
         if dump:
             dump.parent.mkdir(parents=True, exist_ok=True)
             (dump.parent / f"{dump.stem}-{i}.jsonl").write_text("\n".join(json.dumps(r) for r in runs) + "\n")
-        sample = {"seeds": len(runs), "scores": score(runs, model),
+        per = per_seed(runs, model)  # the learned lists are ranked once, for the scores and the comparison
+        sample = {"seeds": len(runs), "scores": score(runs, model, per=per),
                   "latency_ms": request_times(client, settings, chosen[:timed]) if timed else {}}
         if also_new_in is not None:
-            sample["versus"] = versus(runs, model, ranked(other_client, also_new_in, other_model, chosen), other_model)
+            other_runs = ranked(other_client, also_new_in, other_model, chosen)
+            sample["versus"] = versus(runs, per, other_runs, per_seed(other_runs, other_model))
         out["samples"].append(sample)
     return out
 

@@ -140,7 +140,7 @@ def test_two_builds_are_judged_on_the_pairs_new_in_both():
 
 
 def test_two_builds_are_compared_seed_by_seed_on_the_same_lists():
-    from evaluation.collaborators import versus
+    from evaluation.collaborators import per_seed, versus
 
     def run(rid, new, aa):
         lists = {"graph": aa, "adamic_adar": aa, "content": [], "topics": []}
@@ -148,9 +148,9 @@ def test_two_builds_are_compared_seed_by_seed_on_the_same_lists():
 
     here = [run("a", ["x"], ["x", "y"]), run("b", ["z"], ["q", "z"])]
     there = [run("a", ["x"], ["y", "q"]), run("b", ["z"], ["q", "z"])]
-    found = versus(here, None, there, None)["adamic_adar"]
+    found = versus(here, per_seed(here), there, per_seed(there))["adamic_adar"]
     mean_here, mean_there, difference, _ = found["recall@10"]
     assert (mean_here, mean_there, difference) == (1.0, 0.5, 0.5)
     assert found["mrr@10"][:3] == (0.75, 0.25, 0.5)  # ranks 1 and 2 here, none and 2 there
     with pytest.raises(ValueError):
-        versus(here, None, there[::-1], None)
+        versus(here, per_seed(here), there[::-1], per_seed(there[::-1]))
