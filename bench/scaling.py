@@ -50,6 +50,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -159,6 +160,11 @@ class Copier:
                 d["authors"] = [{**a, "id": self._id(a["id"], c) if a.get("id") else a.get("id"),
                                  "name": rename(a.get("name"), a.get("id"))} for a in w.get("authors") or []]
                 d["author_ids"] = [self._id(a, c) for a in w.get("author_ids") or []]
+                # a version belongs to one work: a copy keeping the base's version ids would
+                # answer to the base's ids (the first 4x runs' failed similar-to-a-set requests)
+                d["version_ids"] = [self._id(v, c) for v in w.get("version_ids") or []]
+                d["versions"] = [{**v, "id": self._id(v["id"], c)} if v.get("id") else v
+                                 for v in w.get("versions") or []]
             d["embedding"] = self._vector(w.get("embedding"), rnd) if c else _plain(w.get("embedding"))
             yield d
 
@@ -309,7 +315,7 @@ def measure_interleaved(engine_settings, built: dict[str, dict[str, str]], work_
     targets = {f: endpoint_targets(replace(engine_settings, index_prefix=built[f]["prefix"])) for f in factors}
     kinds = list(targets[factors[0]])
     seen: dict[tuple[str, str], list] = {(f, k): [] for f in factors for k in kinds}
-    errors: dict[tuple[str, str], int] = {(f, k): 0 for f in factors for k in kinds}
+    errors: dict[tuple[str, str], Counter] = {(f, k): Counter() for f in factors for k in kinds}
     per_round: dict[tuple[str, str], list] = {(f, k): [] for f in factors for k in kinds}
     lifecycle.swap_aliases(client, live, {n: built[factors[0]][n] for n in ("works", "researchers")}, drop_old=False)
     # computed answers only: kept answers (web/answers.py) would measure a memory lookup
@@ -335,7 +341,7 @@ def measure_interleaved(engine_settings, built: dict[str, dict[str, str]], work_
                     seen[(f, kind)] += ok
                     per_round[(f, kind)].append((_pct([x.server_ms for x in ok], 50),
                                                  _pct([x.server_ms for x in ok], 95)))
-                    errors[(f, kind)] += len(res.errors)
+                    errors[(f, kind)].update(f"HTTP {x.status}" if x.status else x.error for x in res.errors)
             if r:
                 log(f"    round {r} of {rounds} done ({time.strftime('%H:%M:%S')}, load average "
                     f"{Path('/proc/loadavg').read_text().split()[0]})")
@@ -344,7 +350,9 @@ def measure_interleaved(engine_settings, built: dict[str, dict[str, str]], work_
         out[f] = {}
         for kind in kinds:
             rs = seen[(f, kind)]
-            out[f][kind] = {"requests": len(rs) + errors[(f, kind)], "errors": errors[(f, kind)],
+            failed = errors[(f, kind)]
+            out[f][kind] = {"requests": len(rs) + failed.total(), "errors": failed.total(),
+                            "error_kinds": dict(failed.most_common()),
                             "app_p50_ms": _pct([x.server_ms for x in rs], 50),
                             "app_p95_ms": _pct([x.server_ms for x in rs], 95),
                             "client_p50_ms": _pct([x.latency_ms for x in rs], 50),
@@ -356,7 +364,7 @@ def measure_interleaved(engine_settings, built: dict[str, dict[str, str]], work_
             x = out[f][kind]
             log(f"    {f}x {kind:<18} app p50/p95 {x['app_p50_ms']}/{x['app_p95_ms']} ms (best round "
                 f"{x['best_p50_ms']}/{x['best_p95_ms']}), client p95 {x['client_p95_ms']} ms, {x['requests']} "
-                f"requests, errors {x['errors']}")
+                f"requests, errors {x['errors']}" + (f" {x['error_kinds']}" if x["errors"] else ""))
     return out
 
 

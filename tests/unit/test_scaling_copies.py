@@ -18,7 +18,10 @@ def _base():
     works = [{"id": f"w{i}", "title": "Neural parsing of long documents with attention", "abstract":
               "We parse documents and study attention over many sentences", "doi": f"10.1/{i}",
               "authors": [{"id": "ada-lovelace", "name": "Ada Lovelace"}, {"id": "alan-turing", "name": "Alan Turing"}],
-              "author_ids": ["ada-lovelace", "alan-turing"], "embedding": vec()} for i in range(20)]
+              "author_ids": ["ada-lovelace", "alan-turing"], "embedding": vec(),
+              "version_ids": [f"w{i}", f"arxiv:2501.{i:05d}"],
+              "versions": [{"source": "acl", "id": f"w{i}"}, {"source": "arxiv", "id": f"arxiv:2501.{i:05d}"}]}
+             for i in range(20)]
     people = [{"id": pid, "name": name, "last_name": name.split()[1], "variants": [name],
                "collaborators": [{"id": other, "name": "x", "count": 20}], "collaborator_ids": [other],
                "work_ids": [w["id"] for w in works], "recent_titles": [works[0]["title"]], "embedding": vec()}
@@ -41,6 +44,10 @@ def test_copy_zero_is_the_base_and_copies_are_disjoint_and_closed():
     assert all(set(r["collaborator_ids"]) <= ids for r in r2)
     assert all(set(r["work_ids"]) <= {w["id"] for w in w2} for r in r2)
     assert {w["doi"] for w in w2}.isdisjoint({w["doi"] for w in works})
+    # a base work's version ids name the base work only (lookups by version id stay unique)
+    base_versions = {v for w in works for v in w["version_ids"]}
+    assert all(set(w["version_ids"]).isdisjoint(base_versions) for w in w2)
+    assert all([v["id"] for v in w["versions"]] == w["version_ids"] for w in w2)
 
 
 def test_copies_perturb_texts_and_vectors_lightly():
