@@ -7,7 +7,8 @@ that lifted it most; without one, the lists are fused by weighted RRF.
 
 Four round trips at most: (1) seed; (2) msearch of content kNN, topic match
 and the seed's co-authors (for the graph); (3) the candidates through the
-same filters (with the ranker: their feature doc values and profile cosine); (4)
+same filters (with the ranker: their feature doc values and profile cosine, in parallel
+parts of one msearch); (4)
 msearch of the chosen candidates' documents, their papers nearest the seed's
 profile and the seed's latest papers (for the "similar papers" reasons).
 """
@@ -47,6 +48,7 @@ GRAPH_POOL = 3  # graph candidates read per window place, so recency can reorder
 # RECENT_NEIGHBOURS) are read with the years of their own pairs, and the FRESH_POOL
 # candidates with the freshest paths through them join the candidates.
 RECENT_YEARS, RECENT_NEIGHBOURS, FRESH_POOL = 4, 50, 60
+FEATURE_PARTS = 2  # the candidates' feature search in this many parallel parts (the cores of a node)
 MAX_REASON_ITEMS = 5
 RANKER = "collaborators"  # the name the learned ranker is stored under (search.ranker)
 
@@ -87,9 +89,13 @@ def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: st
         fresh = C.fresh_paths(seed, R.hits(responses.get("recent", {})), degrees, C.excluded_ids(seed), RECENCY_YEARS)
         freshest = heapq.nsmallest(FRESH_POOL, fresh, key=lambda c: (-fresh[c]["fresh"], c))
         pool = list(dict.fromkeys([*top_graph, *freshest, *rankings["content"], *rankings["topics"]]))
-        resp = client.search(index=index, body=C.features_body(pool, seed, filters)) if pool else {}
-        fields = {R.hit_id(h): h.get("fields") or {} for h in R.hits(resp)}
-        cosine = {R.hit_id(h): 2.0 * float(h["_score"]) - 1.0 for h in R.hits(resp)} if seed.get("embedding") else {}
+        # Reading the candidates' co-author ids is most of this step's engine time, one
+        # document after another in one search; the parts of one msearch run side by side.
+        parts = [pool[i::FEATURE_PARTS] for i in range(FEATURE_PARTS) if pool[i::FEATURE_PARTS]]
+        found_hits = [h for r in R.msearch(client, index, [C.features_body(p, seed, filters) for p in parts])
+                      for h in R.hits(r)]
+        fields = {R.hit_id(h): h.get("fields") or {} for h in found_hits}
+        cosine = {R.hit_id(h): 2.0 * float(h["_score"]) - 1.0 for h in found_hits} if seed.get("embedding") else {}
         candidates = [c for c in pool if c in fields]
         links, two_steps = C.link_features(seed, neighbours, candidates, RECENCY_YEARS)
         position = {name: {c: i for i, c in enumerate(rankings[name], start=1)} for name in ("content", "topics")}
