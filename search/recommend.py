@@ -91,7 +91,7 @@ def candidate_rankings(client: OpenSearch, settings: Settings, researcher_id: st
         pool = list(dict.fromkeys([*top_graph, *freshest, *rankings["content"], *rankings["topics"]]))
         # Reading the candidates' co-author ids is most of this step's engine time, one
         # document after another in one search; the parts of one msearch run side by side.
-        parts = [pool[i::FEATURE_PARTS] for i in range(FEATURE_PARTS) if pool[i::FEATURE_PARTS]]
+        parts = [part for i in range(FEATURE_PARTS) if (part := pool[i::FEATURE_PARTS])]
         found_hits = [h for r in R.msearch(client, index, [C.features_body(p, seed, filters) for p in parts])
                       for h in R.hits(r)]
         fields = {R.hit_id(h): h.get("fields") or {} for h in found_hits}
