@@ -211,15 +211,19 @@ class PersonIndex:
 # ------------------------------------------------------------------ linking
 
 
-def _cosine(a: Counter, b: Counter, idf) -> float:
+def _norm(a: Counter, idf) -> float:
+    return math.sqrt(sum((idf(w) * c) ** 2 for w, c in a.items()))
+
+
+def _cosine(a: Counter, b: Counter, idf, norm_b: float) -> float:
+    """IDF-weighted cosine of two word counts; `norm_b` is `_norm(b, idf)`, worked out once per
+    profile (a profile meets many preprints)."""
     if not a or not b:
         return 0.0
     dot = sum(idf(w) ** 2 * c * b[w] for w, c in a.items() if w in b)
     if dot == 0:
         return 0.0
-    na = math.sqrt(sum((idf(w) * c) ** 2 for w, c in a.items()))
-    nb = math.sqrt(sum((idf(w) * c) ** 2 for w, c in b.items()))
-    return dot / (na * nb)
+    return dot / (_norm(a, idf) * norm_b)
 
 
 def _list(names: Sequence[str], limit: int = 3) -> str:
@@ -243,7 +247,7 @@ class PeopleLinker:
         self.use_coauthors, self.use_topic, self.use_rarity = use_coauthors, use_topic, use_rarity
         self.name_only = name_only
         self.threshold = threshold
-        self._profiles: dict[str, Counter] = {}
+        self._profiles: dict[str, tuple[Counter, float]] = {}
         # Co-authors each person gained on preprints already linked to them (`link_all`).
         self.extra_coauthors: dict[str, Counter] = defaultdict(Counter)
         self.extra_shown: dict[str, str] = {}
@@ -285,13 +289,14 @@ class PeopleLinker:
                         self.extra_coauthors[lk.person_id][keys[i]] += 1
                         self.extra_shown.setdefault(keys[i], a["name"])
 
-    def profile(self, pid: str) -> Counter:
+    def profile(self, pid: str) -> tuple[Counter, float]:
+        """The words of a person's recent works, and their norm for `_cosine`."""
         prof = self._profiles.get(pid)
         if prof is None:
-            prof = Counter()
+            words: Counter = Counter()
             for row in self.index.people[pid].works[-40:]:  # the most recent works say most
-                prof.update(self.index.work_words(row))
-            self._profiles[pid] = prof
+                words.update(self.index.work_words(row))
+            prof = self._profiles[pid] = (words, _norm(words, self.index.idf))
         return prof
 
     def candidates(self, name: str) -> tuple[list[str], str]:
@@ -343,7 +348,8 @@ class PeopleLinker:
         expected = self.index.expected_people(first, last) if self.use_rarity else None
         topic = None
         if self.use_topic and words and self._topic_matters(len(shared_keys), expected, loose):
-            topic = _cosine(words, self.profile(pid), self.index.idf)
+            profile, norm = self.profile(pid)
+            topic = _cosine(words, profile, self.index.idf, norm)
         shown = [person.coauthor_shown.get(k) or self.extra_shown.get(k, k) for k in shared_keys]
         on_arxiv = sum(1 for k in shared_keys if k not in person.coauthors)
         return {"pid": pid, "shared": shown, "shared_keys": shared_keys, "on_arxiv": on_arxiv, "topic": topic,

@@ -141,11 +141,15 @@ def title_forms(title: str) -> TitleForms:
 _NAME_PARTS = re.compile(r"[\s\-.'’]+")
 
 
+# Memoised: the linker asks for the key of each co-author's name once per other author of the
+# paper, tens of millions of times for some hundreds of thousands of distinct names.
+@lru_cache(maxsize=None)
 def name_key(name: str) -> str:
     """A full name with case, accents, spaces, hyphens and dots ignored: "Chun-Han Yao" -> "chunhanyao"."""
     return "".join(_NAME_PARTS.split(fold(name)))
 
 
+@lru_cache(maxsize=None)
 def name_words(name: str) -> tuple[str, ...]:
     return tuple(w for w in _NAME_PARTS.split(fold(name)) if w)
 
