@@ -142,14 +142,18 @@ _NAME_PARTS = re.compile(r"[\s\-.'’]+")
 
 
 # Memoised: the linker asks for the key of each co-author's name once per other author of the
-# paper, tens of millions of times for some hundreds of thousands of distinct names.
-@lru_cache(maxsize=None)
+# paper, tens of millions of times for some hundreds of thousands of distinct names (bounded: the
+# web app's corrections call it too, in a long-lived process).
+NAME_CACHE = 1 << 19
+
+
+@lru_cache(maxsize=NAME_CACHE)
 def name_key(name: str) -> str:
     """A full name with case, accents, spaces, hyphens and dots ignored: "Chun-Han Yao" -> "chunhanyao"."""
     return "".join(_NAME_PARTS.split(fold(name)))
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=NAME_CACHE)
 def name_words(name: str) -> tuple[str, ...]:
     return tuple(w for w in _NAME_PARTS.split(fold(name)) if w)
 
