@@ -150,7 +150,7 @@ NAME_CACHE = 1 << 19
 @lru_cache(maxsize=NAME_CACHE)
 def name_key(name: str) -> str:
     """A full name with case, accents, spaces, hyphens and dots ignored: "Chun-Han Yao" -> "chunhanyao"."""
-    return "".join(_NAME_PARTS.split(fold(name)))
+    return "".join(name_words(name))
 
 
 @lru_cache(maxsize=NAME_CACHE)
